@@ -1,0 +1,21 @@
+package dev.shopwatch.problem;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.net.URI;
+import java.util.List;
+
+/**
+ * An RFC 9457 problem detail. Every error the API returns has this shape and the
+ * {@code application/problem+json} media type.
+ *
+ * @param errors only for validation problems: one entry per offending field
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Problem(URI type, String title, int status, String detail, String instance, List<FieldError> errors) {
+
+    public static final String MEDIA_TYPE = "application/problem+json";
+
+    /** One invalid field: its JSON path (for example {@code lines[0].quantity}) and what is wrong with it. */
+    public record FieldError(String field, String message) {
+    }
+}

@@ -1,0 +1,142 @@
+package dev.shopwatch.product;
+
+import dev.shopwatch.platform.DataAccessException;
+import dev.shopwatch.problem.ProblemException;
+import dev.shopwatch.problem.ProblemType;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/** Products in PostgreSQL through plain JDBC: every statement is visible as written, and as a JDBC span. */
+@ApplicationScoped
+public class ProductRepository {
+
+    static final String COLUMNS = "id, sku, name, description, price_cents, stock, created_at, updated_at";
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    private final DataSource dataSource;
+
+    ProductRepository(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    public Product create(ProductRequest r) {
+        String sql = "INSERT INTO product (sku, name, description, price_cents, stock) VALUES (?, ?, ?, ?, ?) RETURNING " + COLUMNS;
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, r);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return map(rs);
+            }
+        } catch (SQLException e) {
+            throw translate("create product", e, r.sku());
+        }
+    }
+
+    public Optional<Product> find(long id) {
+        String sql = "SELECT " + COLUMNS + " FROM product WHERE id = ?";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(map(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new DataAccessException("find product", e);
+        }
+    }
+
+    /** Products ordered by id; {@code q} matches a case-insensitive substring of the name or the SKU. */
+    public Page<Product> list(int page, int size, String q) {
+        String filter = "";
+        String pattern = null;
+        if (q != null && !q.isBlank()) {
+            filter = " WHERE name ILIKE ? ESCAPE '\\' OR sku ILIKE ? ESCAPE '\\'";
+            pattern = "%" + q.trim().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+        }
+        try (Connection c = dataSource.getConnection()) {
+            long total;
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM product" + filter)) {
+                bindPattern(ps, pattern);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    total = rs.getLong(1);
+                }
+            }
+            List<Product> items = new ArrayList<>();
+            String sql = "SELECT " + COLUMNS + " FROM product" + filter + " ORDER BY id LIMIT ? OFFSET ?";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int i = bindPattern(ps, pattern);
+                ps.setInt(i++, size);
+                ps.setLong(i, (long) page * size);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        items.add(map(rs));
+                    }
+                }
+            }
+            return new Page<>(items, page, size, total);
+        } catch (SQLException e) {
+            throw new DataAccessException("list products", e);
+        }
+    }
+
+    public Optional<Product> update(long id, ProductRequest r) {
+        String sql = "UPDATE product SET sku = ?, name = ?, description = ?, price_cents = ?, stock = ?, updated_at = now()"
+                + " WHERE id = ? RETURNING " + COLUMNS;
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, r);
+            ps.setLong(6, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(map(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw translate("update product", e, r.sku());
+        }
+    }
+
+    public boolean delete(long id) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("DELETE FROM product WHERE id = ?")) {
+            ps.setLong(1, id);
+            return ps.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw new DataAccessException("delete product", e);
+        }
+    }
+
+    static Product map(ResultSet rs) throws SQLException {
+        return new Product(rs.getLong("id"), rs.getString("sku"), rs.getString("name"), rs.getString("description"),
+                rs.getLong("price_cents"), rs.getInt("stock"), rs.getObject("created_at", OffsetDateTime.class),
+                rs.getObject("updated_at", OffsetDateTime.class));
+    }
+
+    private static void bind(PreparedStatement ps, ProductRequest r) throws SQLException {
+        ps.setString(1, r.sku());
+        ps.setString(2, r.name());
+        ps.setString(3, r.description());
+        ps.setLong(4, r.priceCents());
+        ps.setInt(5, r.stock());
+    }
+
+    private static int bindPattern(PreparedStatement ps, String pattern) throws SQLException {
+        if (pattern == null) {
+            return 1;
+        }
+        ps.setString(1, pattern);
+        ps.setString(2, pattern);
+        return 3;
+    }
+
+    private static RuntimeException translate(String operation, SQLException e, String sku) {
+        if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+            return new ProblemException(ProblemType.DUPLICATE_SKU, "A product with SKU '" + sku + "' already exists.");
+        }
+        return new DataAccessException(operation, e);
+    }
+}

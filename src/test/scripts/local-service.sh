@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Start or stop the packaged service on a throwaway PostgreSQL, on loopback only.
+# Used by the live verification, the Gatling smoke/capacity runs and the benchmarks: nothing here needs Docker.
+#
+#   src/test/scripts/local-service.sh start   # initdb + postgres + java -jar, waits until /q/health/ready is UP
+#   src/test/scripts/local-service.sh stop    # stops both (also on a half-started run)
+#   src/test/scripts/local-service.sh status
+#
+# Environment (all optional): API_PORT (8080), MGMT_PORT (9000), PG_PORT (55432), LOCAL_DIR (target/local-$API_PORT),
+# JAR (target/quarkus-app/quarkus-run.jar), JAVA_OPTS, and any QUARKUS_* / DEPLOYMENT_ENVIRONMENT variable, passed
+# through to the service (e.g. QUARKUS_OTEL_SDK_DISABLED=true, QUARKUS_OTEL_TRACES_SAMPLER_ARG=0.1).
+# PostgreSQL comes from PG_BIN (default: the newest /usr/lib/postgresql/*/bin); as root it runs as user postgres.
+set -euo pipefail
+
+cd "$(dirname "$0")/../../.."
+API_PORT=${API_PORT:-8080}
+MGMT_PORT=${MGMT_PORT:-9000}
+PG_PORT=${PG_PORT:-55432}
+LOCAL_DIR=${LOCAL_DIR:-target/local-$API_PORT}
+JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
+mkdir -p "$LOCAL_DIR"
+LOCAL_DIR=$(cd "$LOCAL_DIR" && pwd)
+PGDATA="$LOCAL_DIR/pgdata"
+SERVICE_LOG="$LOCAL_DIR/service.log"
+SERVICE_PID="$LOCAL_DIR/service.pid"
+
+die() { echo "local-service: $*" >&2; exit 1; }
+
+pg_bin() {
+  if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN"; return; fi
+  local d
+  d=$(printf "%s\n" /usr/lib/postgresql/*/bin | grep -v "\*" | sort -V | tail -n 1 || true)
+  [ -n "$d" ] || die "no PostgreSQL server binaries found (install the Debian package postgresql, or set PG_BIN)"
+  echo "$d"
+}
+
+# Run a PostgreSQL binary as the invoking user, or as postgres when we are root (initdb refuses root).
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    chown -R postgres "$LOCAL_DIR"
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+start_pg() {
+  local bin; bin=$(pg_bin)
+  if [ ! -f "$PGDATA/PG_VERSION" ]; then
+    echo "local-service: initdb in $PGDATA"
+    printf 'shop\n' > "$LOCAL_DIR/pwfile"
+    as_pg "$bin/initdb" -D "$PGDATA" -U shop --pwfile="$LOCAL_DIR/pwfile" -A scram-sha-256 -E UTF8 >/dev/null
+  fi
+  echo "local-service: PostgreSQL on 127.0.0.1:$PG_PORT"
+  as_pg "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1 ||
+  as_pg "$bin/pg_ctl" -D "$PGDATA" -l "$LOCAL_DIR/postgres.log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $LOCAL_DIR -c max_connections=200 -c fsync=off" start >/dev/null
+  PGPASSWORD=shop as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U shop -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='shop'" \
+    2>/dev/null | grep -q 1 || PGPASSWORD=shop as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U shop shop
+}
+
+start_service() {
+  [ -f "$JAR" ] || die "$JAR not found: build it first with 'make build' (mvn -B package -DskipTests)"
+  echo "local-service: service on 127.0.0.1:$API_PORT (management $MGMT_PORT), log $SERVICE_LOG"
+  # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
+  QUARKUS_HTTP_PORT=$API_PORT QUARKUS_HTTP_HOST=127.0.0.1 \
+  QUARKUS_MANAGEMENT_PORT=$MGMT_PORT QUARKUS_MANAGEMENT_HOST=127.0.0.1 \
+  QUARKUS_DATASOURCE_JDBC_URL=${QUARKUS_DATASOURCE_JDBC_URL:-jdbc:postgresql://127.0.0.1:$PG_PORT/shop} \
+  QUARKUS_DATASOURCE_USERNAME=${QUARKUS_DATASOURCE_USERNAME:-shop} QUARKUS_DATASOURCE_PASSWORD=${QUARKUS_DATASOURCE_PASSWORD:-shop} \
+    nohup java ${JAVA_OPTS:-} -jar "$JAR" >"$SERVICE_LOG" 2>&1 &
+  echo $! > "$SERVICE_PID"
+  local i
+  for i in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$MGMT_PORT/q/health/ready" >/dev/null 2>&1; then
+      echo "local-service: ready after ~$((i / 2)) s (pid $(cat "$SERVICE_PID"))"
+      return 0
+    fi
+    kill -0 "$(cat "$SERVICE_PID")" 2>/dev/null || { tail -n 30 "$SERVICE_LOG" >&2; die "the service exited during start-up"; }
+    sleep 0.5
+  done
+  tail -n 30 "$SERVICE_LOG" >&2
+  die "the service did not become ready within 60 s"
+}
+
+stop_all() {
+  if [ -f "$SERVICE_PID" ]; then
+    local pid; pid=$(cat "$SERVICE_PID")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$SERVICE_PID"
+  fi
+  if [ -f "$PGDATA/postmaster.pid" ]; then
+    as_pg "$(pg_bin)/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null || true
+  fi
+  echo "local-service: stopped"
+}
+
+case "${1:-}" in
+  start) start_pg; start_service ;;
+  stop) stop_all ;;
+  status)
+    if [ -f "$SERVICE_PID" ] && kill -0 "$(cat "$SERVICE_PID")" 2>/dev/null; then echo "running (pid $(cat "$SERVICE_PID"))"; else echo "stopped"; fi ;;
+  *) die "usage: $0 start|stop|status" ;;
+esac
