@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# `make test-compose`: offline proof that the compose stack is well-formed and that its files agree.
+# Needs no Docker engine. Steps:
+#   1. the Compose CLI parses the file: `docker compose config` (v2 plugin, client-side only) when installed,
+#      else docker-compose 1.29 `config` (Debian package docker-compose, installed when missing and root);
+#   2. the file validates against the Compose Specification JSON schema (compose-spec.json, Ajv via npm ci);
+#   3. real log lines: the packaged service runs on loopback (src/test/scripts/local-service.sh, ports
+#      38080/39000, PostgreSQL 55436), gets a few requests, and its stdout JSON lines are kept;
+#   4. check_compose.py cross-checks names, ports, images, healthchecks and those log fields across files;
+#   5. yamllint on the YAML this folder owns, shellcheck on its scripts.
+# Set COMPOSE_LOG_SAMPLE=FILE to use existing JSON log lines instead of starting the service in step 3.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+tests=compose/tests
+work=target/compose-test
+mkdir -p "$work"
+
+step() { printf '\n== %s\n' "$*"; }
+die() { echo "test-compose: $*" >&2; exit 1; }
+
+# Install a Debian package when a command is missing, as root; otherwise say what to install.
+need() {
+  local cmd=$1 pkg=$2
+  command -v "$cmd" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing $pkg (for $cmd)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+  fi
+  command -v "$cmd" >/dev/null 2>&1 || die "$cmd not found: install the package $pkg"
+}
+
+step "1. Compose CLI parses compose/compose.yaml"
+if docker compose version >/dev/null 2>&1; then
+  echo "using $(docker compose version)"
+  docker compose --project-directory compose -f compose/compose.yaml --env-file compose/.env config --quiet
+else
+  need docker-compose docker-compose
+  echo "no Compose v2 plugin; using $(docker-compose version --short 2>/dev/null || echo docker-compose)"
+  docker-compose --project-directory compose -f compose/compose.yaml --env-file compose/.env config --quiet
+fi
+echo "ok   compose config accepted the file"
+
+step "2. Compose Specification schema"
+need npm npm
+if [ ! -f "$tests/node_modules/.package-lock.json" ] || [ "$tests/package-lock.json" -nt "$tests/node_modules/.package-lock.json" ]; then
+  (cd "$tests" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+node "$tests/validate-compose-schema.mjs"
+
+step "3. JSON log lines of the real service"
+sample=${COMPOSE_LOG_SAMPLE:-}
+if [ -z "$sample" ]; then
+  need curl curl
+  export API_PORT=38080 MGMT_PORT=39000 PG_PORT=55436 LOCAL_DIR="$work/local"
+  # Spans are recorded (trace ids in the logs) but not exported: nothing listens on this OTLP port.
+  export QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:49317
+  trap 'src/test/scripts/local-service.sh stop >/dev/null 2>&1 || true' EXIT
+  src/test/scripts/local-service.sh start
+  api="http://127.0.0.1:$API_PORT/api"
+  sku="compose-test-$(date +%s)"
+  product=$(curl -fsS -X POST "$api/products" -H 'Content-Type: application/json' \
+    -d "{\"sku\":\"$sku\",\"name\":\"Compose test\",\"priceCents\":250,\"stock\":5}")
+  id=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$product")
+  [ -n "$id" ] || die "could not create a product: $product"
+  curl -fsS -X POST "$api/orders" -H 'Content-Type: application/json' \
+    -d "{\"lines\":[{\"productId\":$id,\"quantity\":2}]}" >/dev/null
+  # Rejected orders (insufficient stock, unknown product) log at another level.
+  curl -sS -o /dev/null -X POST "$api/orders" -H 'Content-Type: application/json' \
+    -d "{\"lines\":[{\"productId\":$id,\"quantity\":999}]}" || true
+  curl -sS -o /dev/null -X POST "$api/orders" -H 'Content-Type: application/json' \
+    -d '{"lines":[{"productId":999999999,"quantity":1}]}' || true
+  sleep 1
+  sample="$work/service-log.jsonl"
+  grep '^{' "$LOCAL_DIR/service.log" >"$sample" || true
+  src/test/scripts/local-service.sh stop
+  trap - EXIT
+fi
+echo "$(wc -l <"$sample") JSON lines in $sample"
+
+step "4. Cross-file checks"
+python=python3
+if ! python3 -c 'import yaml' 2>/dev/null; then
+  if ! /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
+    need /usr/bin/python3 python3 && [ "$(id -u)" = 0 ] &&
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null
+  fi
+  python=/usr/bin/python3
+  "$python" -c 'import yaml' 2>/dev/null || die "PyYAML is missing: install the package python3-yaml"
+fi
+"$python" "$tests/check_compose.py" --log-sample "$sample"
+
+step "5. yamllint and shellcheck"
+need yamllint yamllint
+yamllint --strict -c "$tests/yamllint.yaml" compose/compose.yaml \
+  observability/loki/loki.yaml observability/tempo/tempo.yaml \
+  observability/grafana/provisioning/datasources/datasources.yaml
+echo "ok   yamllint"
+need shellcheck shellcheck
+shellcheck compose/scripts/*.sh compose/tests/*.sh
+echo "ok   shellcheck"
+
+echo
+echo "test-compose: all checks passed"
