@@ -1,0 +1,117 @@
+# CI helpers for the GitHub Actions workflows in .github/workflows/, included by the root Makefile.
+# GNU make manual: https://www.gnu.org/software/make/manual/make.html
+# The workflows run make targets only (besides checkout, setup and upload actions), so every step
+# they take can be run the same way on a laptop. .github/workflows/README.md says what each proves.
+
+GH_DIR          := .github
+GH_TESTS        := $(GH_DIR)/tests
+GH_SCRIPTS      := $(GH_DIR)/scripts
+
+# Dockerfile lint: a hadolint binary on PATH wins, else its container image (pinned, never :latest).
+# https://github.com/hadolint/hadolint
+HADOLINT_IMAGE  ?= hadolint/hadolint:v2.14.0
+DOCKERFILE      ?= src/main/docker/Dockerfile
+
+# Image scan: the trivy binary on PATH (CI installs it with aquasecurity/setup-trivy), else its image.
+# https://trivy.dev/latest/docs/target/container_image/
+TRIVY_VERSION   ?= 0.70.0
+TRIVY_IMAGE     ?= aquasec/trivy:$(TRIVY_VERSION)
+# The image `make image` builds: SHOP_IMAGE in compose/.env, the single place it is named.
+SCAN_IMAGE      ?= $(shell sed -n 's/^SHOP_IMAGE=//p' compose/.env 2>/dev/null)
+# Fail only on vulnerabilities that a fix exists for.
+TRIVY_SEVERITY  ?= CRITICAL,HIGH
+
+# CycloneDX SBOM of the Maven build, by fully-qualified goal so pom.xml needs no plugin entry.
+# https://cyclonedx.github.io/cyclonedx-maven-plugin/makeAggregateBom-mojo.html
+CYCLONEDX_PLUGIN ?= org.cyclonedx:cyclonedx-maven-plugin:2.9.3
+SBOM_DIR        ?= target
+
+# Gatling HTML reports (one folder per run) and the error-rate SLO the e2e runs are held to.
+GATLING_RESULTS ?= target/gatling
+SLO_MAX_ERROR_PCT ?= 1
+
+# Where stack-logs-dump and kind-diagnostics write what the stack said when an e2e run failed.
+STACK_LOGS_DIR  ?= target/stack-logs
+KIND_DIAG_DIR   ?= target/kind-diagnostics
+KIND_NAMESPACE  ?= shop
+
+# The compose stack's published endpoints and Grafana's admin password (compose/.env).
+VERIFY_PROM_URL    ?= http://127.0.0.1:9090
+VERIFY_GRAFANA_URL ?= http://127.0.0.1:3000
+VERIFY_WAIT_SECONDS ?= 180
+GRAFANA_ADMIN_PASSWORD ?= $(shell sed -n 's/^GRAFANA_ADMIN_PASSWORD=//p' compose/.env 2>/dev/null)
+
+##@ CI (GitHub Actions)
+
+.PHONY: test-workflows
+test-workflows: $(GH_TESTS)/node_modules/.package-lock.json ## Lint the workflows offline (actionlint, SHA pins, make targets) and test the CI scripts
+	@$(GH_SCRIPTS)/require-tool.sh shellcheck shellcheck
+	@$(GH_SCRIPTS)/require-tool.sh jq jq
+	@$(GH_SCRIPTS)/require-tool.sh curl curl
+	shellcheck $(GH_SCRIPTS)/*.sh
+	cd $(GH_TESTS) && node --test workflows.test.mjs scripts.test.mjs
+
+# npm ci from the committed lockfile; the stamp npm writes makes it run again only when the lockfile changes.
+$(GH_TESTS)/node_modules/.package-lock.json: $(GH_TESTS)/package-lock.json $(GH_TESTS)/package.json
+	@command -v npm >/dev/null || { echo "test-workflows needs Node.js 20 and npm (https://nodejs.org/)" >&2; exit 1; }
+	cd $(GH_TESTS) && npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: sbom
+sbom: ## CycloneDX SBOM of the Maven build: target/bom.json and target/bom.xml
+	$(MVN) $(CYCLONEDX_PLUGIN):makeAggregateBom -DoutputDirectory=$(abspath $(SBOM_DIR)) -DoutputName=bom -DoutputFormat=all
+
+.PHONY: hadolint
+hadolint: ## Lint src/main/docker/Dockerfile with hadolint (binary if installed, else its container image)
+	@if command -v hadolint >/dev/null; then \
+	  echo "hadolint $(DOCKERFILE)"; hadolint $(DOCKERFILE); \
+	elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
+	  echo "docker run $(HADOLINT_IMAGE) < $(DOCKERFILE)"; docker run --rm -i $(HADOLINT_IMAGE) < $(DOCKERFILE); \
+	else \
+	  echo "hadolint needs the hadolint binary or a running Docker engine" >&2; exit 1; \
+	fi
+
+.PHONY: scan
+scan: ## Trivy scan of the shop image: fail on fixable CRITICAL/HIGH vulnerabilities (run make image first)
+	@test -n "$(SCAN_IMAGE)" || { echo "scan: no image name (SHOP_IMAGE in compose/.env, or SCAN_IMAGE=...)" >&2; exit 1; }
+	@set -- image --scanners vuln --ignore-unfixed --severity $(TRIVY_SEVERITY) --exit-code 1 --no-progress $(SCAN_IMAGE); \
+	if command -v trivy >/dev/null; then \
+	  echo "trivy $$*"; trivy "$$@"; \
+	elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
+	  echo "docker run $(TRIVY_IMAGE) $$*"; \
+	  docker run --rm -v /var/run/docker.sock:/var/run/docker.sock -v trivy-cache:/root/.cache $(TRIVY_IMAGE) "$$@"; \
+	else \
+	  echo "scan needs the trivy binary or a running Docker engine" >&2; exit 1; \
+	fi
+
+.PHONY: verify-stack
+verify-stack: ## Prove metrics, JSON logs with trace ids and traces of a load test reached the running compose stack
+	PROM_URL=$(VERIFY_PROM_URL) GRAFANA_URL=$(VERIFY_GRAFANA_URL) GRAFANA_PASSWORD='$(GRAFANA_ADMIN_PASSWORD)' \
+	  WAIT_SECONDS=$(VERIFY_WAIT_SECONDS) $(GH_SCRIPTS)/verify-stack.sh
+
+.PHONY: load-summary
+load-summary: ## Markdown table of every Gatling report's key numbers (requests, errors, RPS, p50/p95/p99)
+	@$(GH_SCRIPTS)/gatling-stats.sh summary $(GATLING_RESULTS)
+
+.PHONY: load-slo-check
+load-slo-check: ## Fail when the newest Gatling report failed more than SLO_MAX_ERROR_PCT % of its requests
+	@$(GH_SCRIPTS)/gatling-stats.sh check $(GATLING_RESULTS) $(SLO_MAX_ERROR_PCT)
+
+.PHONY: stack-logs-dump
+stack-logs-dump: ## Write every compose container's logs to target/stack-logs/ (for CI artifacts)
+	@$(GH_SCRIPTS)/stack-logs-dump.sh $(STACK_LOGS_DIR)
+
+.PHONY: ci-tools
+ci-tools: ## Install what `make test` expects on a bare Debian CI container (Maven, jq, curl) with apt-get
+	@$(GH_SCRIPTS)/require-tool.sh mvn maven
+	@$(GH_SCRIPTS)/require-tool.sh jq jq
+	@$(GH_SCRIPTS)/require-tool.sh curl curl
+	@$(GH_SCRIPTS)/require-tool.sh python3 python3
+
+.PHONY: verify-action-pins
+verify-action-pins: ## Check online that each pinned action SHA is the commit of the tag in its comment (needs github.com)
+	$(GH_SCRIPTS)/verify-action-pins.sh $(wildcard $(GH_DIR)/workflows/*.yml)
+
+.PHONY: kind-diagnostics
+kind-diagnostics: ## Write the kind cluster's objects, events, HPA state and pod logs to target/kind-diagnostics/
+	@$(GH_SCRIPTS)/kind-diagnostics.sh $(KIND_DIAG_DIR) $(KIND_NAMESPACE)

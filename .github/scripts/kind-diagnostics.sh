@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Saves the state of the kind cluster when an e2e run fails: objects, events, HPA and metrics-server view,
+# and the logs of every pod in the platform's namespace. kubectl: https://kubernetes.io/docs/reference/kubectl/
+#   kind-diagnostics.sh OUT_DIR [NAMESPACE]
+set -euo pipefail
+
+[[ $# -ge 1 ]] || { echo "usage: $0 OUT_DIR [NAMESPACE]" >&2; exit 2; }
+out=$1
+ns=${2:-shop}
+mkdir -p "$out"
+
+# Each command may fail on a half-created cluster; keep going and record what it said.
+save() {
+  local file=$1
+  shift
+  "$@" >"$out/$file" 2>&1 || echo "(failed: $*)" >>"$out/$file"
+}
+
+save nodes.txt kubectl get nodes -o wide
+save all.txt kubectl get all,ingress,hpa,pdb,networkpolicy -A -o wide
+save events.txt kubectl get events -A --sort-by=.lastTimestamp
+save hpa.txt kubectl -n "$ns" describe hpa
+save top-pods.txt kubectl -n "$ns" top pods
+save describe-pods.txt kubectl -n "$ns" describe pods
+for pod in $(kubectl -n "$ns" get pods -o name 2>/dev/null); do
+  name=${pod#pod/}
+  save "logs-${name}.txt" kubectl -n "$ns" logs --all-containers --prefix --tail=2000 "$pod"
+done
+echo "cluster state written to $out"

