@@ -152,7 +152,13 @@ def main() -> int:
     c.check("compose: SHOP_IMAGE tag is the version in pom.xml",
             bool(pom_version) and env["SHOP_IMAGE"] == f"shop:{pom_version.group(1)}",
             f"SHOP_IMAGE={env['SHOP_IMAGE']} pom={pom_version.group(1) if pom_version else None}")
-    c.check("Dockerfile: runs as a non-root user", re.search(r"^USER 10001", dockerfile, re.M) is not None)
+    user = re.search(r"^USER (\d+)", dockerfile, re.M)
+    c.check("Dockerfile: runs as a non-root user (numeric uid)", bool(user) and user.group(1) != "0")
+    k8s_shop = ROOT / "k8s/base/shop.yaml"
+    if k8s_shop.exists() and user:
+        k8s_uid = re.search(r"runAsUser:\s*(\d+)", k8s_shop.read_text())
+        c.check("Dockerfile: the image user is the runAsUser of k8s/base/shop.yaml",
+                bool(k8s_uid) and k8s_uid.group(1) == user.group(1))
     c.check("Dockerfile: exposes 8080 and 9000", re.search(r"^EXPOSE 8080 9000$", dockerfile, re.M) is not None)
 
     # ---- healthchecks, dependencies, limits, logging
