@@ -1,0 +1,229 @@
+// Offline proof of the Kubernetes manifests (`make test-k8s`): every overlay and every combination under
+// k8s/tests builds, validates strictly against the Kubernetes schemas and passes the policy checks.
+// Runner: node --test (https://nodejs.org/api/test.html).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { describe, test } from "node:test";
+import { parse } from "yaml";
+import { API_CLIENTS, expectedFlows, IP_BLOCK_POLICIES, KIND_ONLY_IMAGES, NAMESPACE_LABELS, OUTSIDE } from "./expectations.mjs";
+import { allowedFlows, policyShapes } from "./lib/netpol.mjs";
+import {
+  autoscalingAndBudget,
+  connectionBudget,
+  ingressRoutes,
+  pinnedImages,
+  podOf,
+  probesAndResources,
+  restrictedPss,
+  serviceAccounts,
+  servicesSelectPods,
+  shopMatchesService,
+  workloads,
+} from "./lib/policy.mjs";
+import { appProperties, build, buildDirs, composeEnv, K8S, pomVersion, rel, REPO } from "./lib/render.mjs";
+import { validateStrict } from "./lib/schema.mjs";
+
+const props = appProperties();
+const env = composeEnv();
+const envImages = [...env].filter(([k]) => k.endsWith("_IMAGE")).map(([, v]) => v);
+
+/** Host:port references in the ConfigMaps a workload reads, as "workload -> service:port". */
+function configReferences(objects) {
+  const refs = [];
+  const names = new Set(objects.filter((o) => o.kind === "Service").map((s) => s.metadata.name));
+  const pattern = /\b([a-z][a-z0-9-]*):(\d{2,5})\b/g;
+  for (const w of workloads(objects)) {
+    const { spec } = podOf(w);
+    const cms = new Set([
+      ...(spec.volumes ?? []).map((v) => v.configMap?.name).filter(Boolean),
+      ...(spec.containers ?? []).flatMap((c) => (c.envFrom ?? []).map((e) => e.configMapRef?.name)).filter(Boolean),
+    ]);
+    for (const cm of objects.filter((o) => o.kind === "ConfigMap" && cms.has(o.metadata.name))) {
+      for (const text of Object.values(cm.data ?? {})) {
+        for (const [, host, port] of text.matchAll(pattern)) if (names.has(host)) refs.push({ from: w.metadata.name, host, port: Number(port) });
+      }
+    }
+  }
+  return refs;
+}
+
+for (const dir of buildDirs()) {
+  describe(`build ${rel(dir)}`, () => {
+    const objects = build(dir);
+
+    test("kubectl kustomize renders objects into the namespace shop", () => {
+      assert.ok(objects.length > 0);
+      const stray = objects.filter((o) => !["Namespace"].includes(o.kind) && o.metadata.namespace !== "shop");
+      assert.deepEqual(stray.map((o) => `${o.kind}/${o.metadata.name}`), []);
+    });
+
+    test("every object validates against its schema, unknown fields rejected", () => {
+      assert.deepEqual(objects.flatMap(validateStrict), []);
+    });
+
+    test("the namespace enforces the restricted Pod Security Standard", () => {
+      const ns = objects.find((o) => o.kind === "Namespace" && o.metadata.name === "shop");
+      assert.equal(ns?.metadata?.labels?.["pod-security.kubernetes.io/enforce"], "restricted");
+    });
+
+    test("every workload meets the restricted Pod Security Standard with a read-only root filesystem", () => {
+      assert.deepEqual(restrictedPss(objects), []);
+    });
+
+    test("every container has readiness and liveness probes, requests and limits", () => {
+      assert.deepEqual(probesAndResources(objects), []);
+    });
+
+    test("images are pinned, and equal to compose/.env where compose runs them too", () => {
+      assert.deepEqual(pinnedImages(objects, envImages, KIND_ONLY_IMAGES), []);
+      const shop = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
+      assert.equal(podOf(shop).spec.containers[0].image, `shop:${pomVersion()}`, "shop image tag = pom version");
+      assert.equal(env.get("SHOP_IMAGE"), `shop:${pomVersion()}`, "compose/.env SHOP_IMAGE = pom version");
+    });
+
+    test("every Service selects the pods of a workload, on ports those pods declare", () => {
+      assert.deepEqual(servicesSelectPods(objects), []);
+    });
+
+    test("the shop Deployment agrees with application.properties (ports, probes, shutdown, /tmp)", () => {
+      assert.deepEqual(shopMatchesService(objects, props), []);
+    });
+
+    test("one autoscaler with explicit behavior; the PodDisruptionBudget leaves room at its minimum", () => {
+      assert.deepEqual(autoscalingAndBudget(objects), []);
+    });
+
+    test("all connection pools at maximum scale fit PostgreSQL's max_connections", () => {
+      assert.deepEqual(connectionBudget(objects, props), []);
+    });
+
+    test("the Ingress routes the API, OpenAPI, Swagger UI and Grafana, never the management port", () => {
+      assert.deepEqual(ingressRoutes(objects, props), []);
+    });
+
+    test("API tokens only where the API is used; RBAC namespaced and read-only", () => {
+      assert.deepEqual(serviceAccounts(objects, API_CLIENTS), []);
+    });
+
+    test("NetworkPolicies have no allow-all peers, no 0.0.0.0/0, ipBlock only for the API server", () => {
+      assert.deepEqual(policyShapes(objects, IP_BLOCK_POLICIES), []);
+    });
+
+    test("NetworkPolicies allow exactly the needed flows", () => {
+      const allowed = [...allowedFlows(objects, OUTSIDE, NAMESPACE_LABELS)].sort();
+      assert.deepEqual(allowed, expectedFlows(objects));
+    });
+
+    test("every host:port in the shared config files is a Service port the NetworkPolicies let the reader reach", () => {
+      const refs = configReferences(objects);
+      assert.ok(refs.length >= 8, `only ${refs.length} references found`);
+      const allowed = allowedFlows(objects, OUTSIDE, NAMESPACE_LABELS);
+      const problems = [];
+      for (const { from, host, port } of refs) {
+        const svc = objects.find((o) => o.kind === "Service" && o.metadata.name === host);
+        const svcPort = svc.spec.ports.find((p) => p.port === port);
+        if (!svcPort) {
+          problems.push(`${from} uses ${host}:${port}, Service ${host} has no port ${port}`);
+          continue;
+        }
+        const target = objects.find((o) => ["Deployment", "StatefulSet"].includes(o.kind) && o.metadata.name === host);
+        const cport = podOf(target).spec.containers.flatMap((c) => c.ports ?? []).find((p) => p.name === svcPort.targetPort || p.containerPort === svcPort.targetPort);
+        if (from !== host && !allowed.has(`${from} -> ${host}:${cport?.containerPort}/TCP`)) problems.push(`${from} -> ${host}:${port} is blocked`);
+      }
+      assert.deepEqual(problems, []);
+    });
+  });
+}
+
+describe("observability/kustomization.yaml", () => {
+  const kustomization = parse(readFileSync(join(REPO, "observability/kustomization.yaml"), "utf8"));
+  const listed = new Set(kustomization.configMapGenerator.flatMap((g) => g.files.map((f) => f.split("=").pop())));
+  const CONFIG_DIRS = ["prometheus/rules", "grafana/dashboards", "grafana/provisioning/datasources", "grafana/provisioning/dashboards", "loki", "tempo", "alloy", "prometheus"];
+  const CONFIG_FILE = /\.(ya?ml|json|alloy)$/;
+
+  test("every config file is in a ConfigMap, directly or through its -k8s sibling", () => {
+    const missing = [];
+    for (const dir of CONFIG_DIRS) {
+      for (const name of readdirSync(join(REPO, "observability", dir), { withFileTypes: true })) {
+        if (!name.isFile() || !CONFIG_FILE.test(name.name)) continue;
+        const path = `${dir}/${name.name}`;
+        const sibling = path.replace(/(\.[a-z]+)$/, "-k8s$1");
+        const isSibling = /-k8s\.[a-z]+$/.test(path);
+        if (!listed.has(path) && !listed.has(sibling) && !(isSibling && listed.has(path))) missing.push(path);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  test("no ConfigMap exceeds 900 KiB (the API server's limit is 1 MiB)", () => {
+    const objects = build(join(K8S, "overlays/kind"));
+    const big = objects.filter((o) => o.kind === "ConfigMap" && JSON.stringify(o.data ?? {}).length > 900 * 1024);
+    assert.deepEqual(big.map((o) => o.metadata.name), []);
+  });
+});
+
+describe("observability/prometheus/prometheus-k8s.yml", () => {
+  test("promtool accepts it (kubernetes_sd_configs swapped for static targets: Debian's build lacks that SD)", () => {
+    const config = parse(readFileSync(join(REPO, "observability/prometheus/prometheus-k8s.yml"), "utf8"));
+    for (const job of config.scrape_configs) {
+      // promtool 2.42 predates scrape_protocols (2.49); the value is checked by the test below instead.
+      delete job.scrape_protocols;
+      if (job.kubernetes_sd_configs) {
+        delete job.kubernetes_sd_configs;
+        job.static_configs = [{ targets: ["placeholder:9000"] }];
+      }
+    }
+    const dir = mkdtempSync(join(tmpdir(), "prometheus-k8s-"));
+    writeFileSync(join(dir, "prometheus.yml"), JSON.stringify(config));
+    execFileSync("promtool", ["check", "config", "--syntax-only", join(dir, "prometheus.yml")], { stdio: "pipe" });
+  });
+
+  test("the shop job asks for OpenMetrics first (exemplars) and keeps the compose label `service`", () => {
+    const config = parse(readFileSync(join(REPO, "observability/prometheus/prometheus-k8s.yml"), "utf8"));
+    const pods = config.scrape_configs.find((j) => j.job_name === "kubernetes-pods");
+    assert.equal(pods.scrape_protocols[0], "OpenMetricsText1.0.0");
+    assert.ok(pods.relabel_configs.some((r) => r.target_label === "service"));
+    const compose = parse(readFileSync(join(REPO, "observability/prometheus/prometheus.yml"), "utf8"));
+    assert.deepEqual(config.global, compose.global, "same global settings as compose");
+    assert.deepEqual(config.storage, compose.storage, "same exemplar storage as compose");
+  });
+
+  test("every compose job name is produced on kind too (prometheus.io/job annotations or a fixed job)", () => {
+    const compose = parse(readFileSync(join(REPO, "observability/prometheus/prometheus.yml"), "utf8"));
+    const objects = build(join(K8S, "overlays/kind"));
+    const kindJobs = new Set(["prometheus", "kube-state-metrics"]);
+    for (const w of workloads(objects)) {
+      const job = podOf(w).meta.annotations?.["prometheus.io/job"];
+      if (job) kindJobs.add(job);
+    }
+    assert.deepEqual(compose.scrape_configs.map((j) => j.job_name).filter((j) => !kindJobs.has(j)), []);
+  });
+});
+
+describe("k8s/kind/cluster.yaml", () => {
+  const cluster = parse(readFileSync(join(K8S, "kind/cluster.yaml"), "utf8"));
+  test("one control plane labelled ingress-ready with 80/443 on 127.0.0.1, two workers, pinned images", () => {
+    const roles = cluster.nodes.map((n) => n.role);
+    assert.deepEqual(roles, ["control-plane", "worker", "worker"]);
+    const cp = cluster.nodes[0];
+    assert.equal(cp.labels?.["ingress-ready"], "true");
+    assert.deepEqual(cp.extraPortMappings.map((m) => `${m.listenAddress}:${m.hostPort}->${m.containerPort}`), ["127.0.0.1:80->80", "127.0.0.1:443->443"]);
+    for (const n of cluster.nodes) assert.match(n.image, /^kindest\/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
+    assert.equal(new Set(cluster.nodes.map((n) => n.image)).size, 1, "one node image");
+  });
+});
+
+describe("combinations", () => {
+  test("every component under k8s/components is built by some combination under k8s/tests", () => {
+    const components = readdirSync(join(K8S, "components"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    const used = new Set();
+    for (const dir of buildDirs()) {
+      const k = parse(readFileSync(join(dir, "kustomization.yaml"), "utf8"));
+      for (const c of k.components ?? []) used.add(basename(c));
+    }
+    assert.deepEqual(components.filter((c) => !used.has(c)), []);
+  });
+});

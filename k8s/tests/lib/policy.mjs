@@ -1,0 +1,357 @@
+// Policy checks on rendered objects. Each check takes the objects of one build (and project facts) and returns a
+// list of problems; an empty list passes. Kept free of I/O so the self-tests can feed them broken fixtures.
+// Pod Security Standards (restricted): https://kubernetes.io/docs/concepts/security/pod-security-standards/
+
+export const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet", "Pod"]);
+
+/** Pod spec and pod template metadata of a workload object. */
+export function podOf(object) {
+  if (object.kind === "Pod") return { meta: object.metadata ?? {}, spec: object.spec ?? {} };
+  if (object.kind === "CronJob") {
+    const t = object.spec?.jobTemplate?.spec?.template ?? {};
+    return { meta: t.metadata ?? {}, spec: t.spec ?? {} };
+  }
+  const t = object.spec?.template ?? {};
+  return { meta: t.metadata ?? {}, spec: t.spec ?? {} };
+}
+
+export const workloads = (objects) => objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
+const named = (o) => `${o.kind}/${o.metadata?.name}`;
+const allContainers = (spec) => [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
+
+export function matchesSelector(selector, labels = {}) {
+  if (!selector) return false;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    if (e.operator === "In" && !(has && e.values.includes(labels[e.key]))) return false;
+    if (e.operator === "NotIn" && has && e.values.includes(labels[e.key])) return false;
+    if (e.operator === "Exists" && !has) return false;
+    if (e.operator === "DoesNotExist" && has) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- Pod Security Standards, restricted profile
+
+const ALLOWED_VOLUME_TYPES = new Set([
+  "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret",
+]);
+
+export function restrictedPss(objects) {
+  const problems = [];
+  for (const w of workloads(objects)) {
+    const { spec } = podOf(w);
+    const psc = spec.securityContext ?? {};
+    const p = (msg) => problems.push(`${named(w)}: ${msg}`);
+    for (const f of ["hostNetwork", "hostPID", "hostIPC"]) if (spec[f]) p(`${f} is set`);
+    for (const v of spec.volumes ?? []) {
+      const type = Object.keys(v).find((k) => k !== "name");
+      if (!ALLOWED_VOLUME_TYPES.has(type)) p(`volume ${v.name} has type ${type}`);
+    }
+    if (psc.sysctls?.length) p("sysctls are set");
+    if (psc.runAsUser === 0) p("pod runAsUser is 0");
+    const podSeccomp = psc.seccompProfile?.type;
+    if (podSeccomp && !["RuntimeDefault", "Localhost"].includes(podSeccomp)) p(`pod seccompProfile ${podSeccomp}`);
+    for (const c of allContainers(spec)) {
+      const sc = c.securityContext ?? {};
+      const q = (msg) => p(`container ${c.name}: ${msg}`);
+      if (sc.privileged) q("privileged");
+      if (sc.allowPrivilegeEscalation !== false) q("allowPrivilegeEscalation is not false");
+      if (!(sc.capabilities?.drop ?? []).includes("ALL")) q("capabilities.drop lacks ALL");
+      for (const cap of sc.capabilities?.add ?? []) if (cap !== "NET_BIND_SERVICE") q(`adds capability ${cap}`);
+      if ((sc.runAsNonRoot ?? psc.runAsNonRoot) !== true) q("runAsNonRoot is not true");
+      if (sc.runAsUser === 0) q("runAsUser is 0");
+      const seccomp = sc.seccompProfile?.type ?? podSeccomp;
+      if (!["RuntimeDefault", "Localhost"].includes(seccomp)) q(`seccompProfile is ${seccomp ?? "unset"}`);
+      if (sc.procMount && sc.procMount !== "Default") q(`procMount ${sc.procMount}`);
+      for (const port of c.ports ?? []) if (port.hostPort) q(`hostPort ${port.hostPort}`);
+      // Beyond the profile, this project's rule: a read-only root filesystem everywhere.
+      if (sc.readOnlyRootFilesystem !== true) q("readOnlyRootFilesystem is not true");
+    }
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------- probes, resources, images
+
+export function probesAndResources(objects) {
+  const problems = [];
+  for (const w of workloads(objects)) {
+    for (const c of podOf(w).spec.containers ?? []) {
+      const p = (msg) => problems.push(`${named(w)} container ${c.name}: ${msg}`);
+      if (!c.readinessProbe) p("no readinessProbe");
+      if (!c.livenessProbe) p("no livenessProbe");
+      for (const kind of ["requests", "limits"]) {
+        for (const r of ["cpu", "memory"]) if (c.resources?.[kind]?.[r] === undefined) p(`no ${kind}.${r}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Splits an image reference into repository, tag and digest. */
+export function parseImage(ref) {
+  const [nameTag, digest] = ref.split("@");
+  const slash = nameTag.lastIndexOf("/");
+  const colon = nameTag.lastIndexOf(":");
+  const hasTag = colon > slash;
+  return { repository: hasTag ? nameTag.slice(0, colon) : nameTag, tag: hasTag ? nameTag.slice(colon + 1) : undefined, digest };
+}
+
+/** Docker Hub spells the same repository several ways; compare on one form. */
+const canonicalRepository = (repo) =>
+  repo.replace(/^docker\.io\//, "").replace(/^index\.docker\.io\//, "").replace(/^library\//, "");
+
+/**
+ * Pinned images: an explicit tag that is not `latest`, no pull policy Always. Images that compose/.env also
+ * pins (any *_IMAGE variable) must carry the same tag; images compose does not use must be in `extra`.
+ */
+export function pinnedImages(objects, envImages, extra) {
+  const problems = [];
+  const envByRepo = new Map();
+  for (const ref of envImages) envByRepo.set(canonicalRepository(parseImage(ref).repository), parseImage(ref).tag);
+  for (const w of workloads(objects)) {
+    for (const c of allContainers(podOf(w).spec)) {
+      const p = (msg) => problems.push(`${named(w)} container ${c.name}: ${msg}`);
+      const { repository, tag, digest } = parseImage(c.image ?? "");
+      if (!tag && !digest) p(`image ${c.image} has no tag`);
+      if (tag === "latest") p(`image ${c.image} uses latest`);
+      if (c.imagePullPolicy === "Always") p("imagePullPolicy Always");
+      const repo = canonicalRepository(repository);
+      if (envByRepo.has(repo)) {
+        if (envByRepo.get(repo) !== tag) p(`image ${c.image}: compose/.env pins ${repo}:${envByRepo.get(repo)}`);
+      } else if (!extra.includes(c.image)) {
+        p(`image ${c.image} is neither in compose/.env nor in the list of kind-only images`);
+      }
+    }
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------- Services, ports
+
+/** Every Service selects the pods of some workload, and each targetPort exists in those pods. */
+export function servicesSelectPods(objects) {
+  const problems = [];
+  const pods = workloads(objects).map((w) => ({ w, ...podOf(w) }));
+  for (const svc of objects.filter((o) => o.kind === "Service")) {
+    const p = (msg) => problems.push(`Service/${svc.metadata.name}: ${msg}`);
+    const selector = svc.spec?.selector;
+    if (!selector || !Object.keys(selector).length) {
+      p("has no selector");
+      continue;
+    }
+    const ns = svc.metadata.namespace;
+    const selected = pods.filter((x) => x.w.metadata.namespace === ns && matchesSelector({ matchLabels: selector }, x.meta.labels));
+    if (!selected.length) {
+      p("selects no pods of any workload");
+      continue;
+    }
+    for (const port of svc.spec.ports ?? []) {
+      const target = port.targetPort ?? port.port;
+      const ok = selected.every((x) =>
+        (x.spec.containers ?? []).some((c) => (c.ports ?? []).some((cp) => cp.name === target || cp.containerPort === target)),
+      );
+      if (!ok) p(`targetPort ${target} is not a container port of the selected pods`);
+    }
+  }
+  return problems;
+}
+
+const intProp = (props, key, fallback) => {
+  const v = props.get(key);
+  return v === undefined ? fallback : Number.parseInt(v, 10);
+};
+/** Quarkus duration ("3S", "20s", "PT5S", "500ms") in seconds. */
+export function quarkusSeconds(text) {
+  const m = /^(?:PT)?(\d+(?:\.\d+)?)(ms|s|m)?$/i.exec(String(text).trim());
+  if (!m) throw new Error(`unreadable duration ${text}`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? "s").toLowerCase();
+  return unit === "ms" ? n / 1000 : unit === "m" ? n * 60 : n;
+}
+
+/**
+ * The shop Deployment agrees with application.properties: container ports, probe ports and paths, metrics
+ * annotation, and a termination grace period longer than preStop + shutdown delay + shutdown timeout.
+ */
+export function shopMatchesService(objects, props) {
+  const problems = [];
+  const p = (msg) => problems.push(`shop: ${msg}`);
+  const http = intProp(props, "quarkus.http.port", 8080);
+  const mgmt = intProp(props, "quarkus.management.port", 9000);
+  if (props.get("quarkus.management.enabled") !== "true") p("application.properties does not enable the management port");
+  const deploy = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
+  if (!deploy) return ["shop: no Deployment named shop"];
+  const { meta, spec } = podOf(deploy);
+  const c = (spec.containers ?? []).find((x) => x.name === "shop");
+  if (!c) return ["shop: no container named shop"];
+  const portOf = (name) => (c.ports ?? []).find((x) => x.name === name)?.containerPort;
+  if (portOf("http") !== http) p(`container port http is ${portOf("http")}, application.properties says ${http}`);
+  if (portOf("management") !== mgmt) p(`container port management is ${portOf("management")}, application.properties says ${mgmt}`);
+  const probes = { startupProbe: "/q/health/started", readinessProbe: "/q/health/ready", livenessProbe: "/q/health/live" };
+  for (const [probe, path] of Object.entries(probes)) {
+    const get = c[probe]?.httpGet;
+    if (!get) p(`${probe} is not an HTTP probe`);
+    else {
+      if (get.path !== path) p(`${probe} path ${get.path}, expected ${path}`);
+      if (get.port !== "management" && get.port !== mgmt) p(`${probe} uses port ${get.port}, not the management port`);
+    }
+  }
+  if (meta.annotations?.["prometheus.io/port"] !== String(mgmt)) p("prometheus.io/port is not the management port");
+  if (meta.annotations?.["prometheus.io/path"] !== "/q/metrics") p("prometheus.io/path is not /q/metrics");
+  const svc = objects.find((o) => o.kind === "Service" && o.metadata.name === "shop");
+  const svcPorts = new Map((svc?.spec?.ports ?? []).map((x) => [x.name, x.port]));
+  if (svcPorts.get("http") !== http || svcPorts.get("management") !== mgmt) p(`Service ports ${JSON.stringify([...svcPorts])} do not match ${http}/${mgmt}`);
+
+  const preStop = c.lifecycle?.preStop?.sleep?.seconds ?? 0;
+  const delay = props.get("quarkus.shutdown.delay-enabled") === "true" ? quarkusSeconds(props.get("quarkus.shutdown.delay") ?? "0") : 0;
+  const timeout = quarkusSeconds(props.get("quarkus.shutdown.timeout") ?? "30S");
+  const grace = spec.terminationGracePeriodSeconds ?? 30;
+  if (!(grace > preStop + delay + timeout)) p(`terminationGracePeriodSeconds ${grace} <= preStop ${preStop} + delay ${delay} + timeout ${timeout}`);
+
+  const tmp = (c.volumeMounts ?? []).find((m) => m.mountPath === "/tmp");
+  const vol = tmp && (spec.volumes ?? []).find((v) => v.name === tmp.name);
+  if (!vol?.emptyDir) p("no emptyDir mounted at /tmp (Quarkus needs it with a read-only root filesystem)");
+  if (spec.automountServiceAccountToken !== false) p("pod mounts a service account token");
+  const sa = objects.find((o) => o.kind === "ServiceAccount" && o.metadata.name === (spec.serviceAccountName ?? "default"));
+  if (sa?.automountServiceAccountToken !== false) p("ServiceAccount does not set automountServiceAccountToken: false");
+  if (!(spec.topologySpreadConstraints ?? []).some((t) => t.topologyKey === "kubernetes.io/hostname")) p("no topologySpreadConstraints across nodes");
+  if (!/-XX:MaxRAMPercentage=\d+/.test(envValue(objects, c, "JAVA_OPTS") ?? "")) p("JAVA_OPTS has no -XX:MaxRAMPercentage");
+  return problems;
+}
+
+/** An environment variable of a container, from `env` or an `envFrom` ConfigMap of the same build. */
+export function envValue(objects, container, name) {
+  const direct = (container.env ?? []).find((e) => e.name === name);
+  if (direct) return direct.value;
+  for (const from of container.envFrom ?? []) {
+    const cm = from.configMapRef && objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === from.configMapRef.name);
+    if (cm?.data && Object.hasOwn(cm.data, name)) return cm.data[name];
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- autoscaling, disruption budget, DB connections
+
+/** The autoscaler of a Deployment: an HPA, or a KEDA ScaledObject (which creates one). */
+export function autoscalerOf(objects, deployment) {
+  const hpa = objects.find((o) => o.kind === "HorizontalPodAutoscaler" && o.spec?.scaleTargetRef?.name === deployment);
+  if (hpa) return { name: named(hpa), min: hpa.spec.minReplicas ?? 1, max: hpa.spec.maxReplicas, behavior: hpa.spec.behavior };
+  const so = objects.find((o) => o.kind === "ScaledObject" && o.spec?.scaleTargetRef?.name === deployment);
+  if (so) return { name: named(so), min: so.spec.minReplicaCount ?? 0, max: so.spec.maxReplicaCount ?? 100, behavior: so.spec.advanced?.horizontalPodAutoscalerConfig?.behavior };
+  return undefined;
+}
+
+export function autoscalingAndBudget(objects) {
+  const problems = [];
+  const deploy = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
+  const as = autoscalerOf(objects, "shop");
+  if (!as) return ["shop: no HorizontalPodAutoscaler or ScaledObject"];
+  const hpas = objects.filter((o) => ["HorizontalPodAutoscaler", "ScaledObject"].includes(o.kind) && o.spec?.scaleTargetRef?.name === "shop");
+  if (hpas.length !== 1) problems.push(`shop: ${hpas.length} autoscalers target the Deployment (want exactly 1)`);
+  if (as.min < 2) problems.push(`${as.name}: minimum ${as.min} < 2`);
+  if (!(as.max > as.min)) problems.push(`${as.name}: maximum ${as.max} <= minimum ${as.min}`);
+  if (!as.behavior?.scaleUp || !as.behavior?.scaleDown) problems.push(`${as.name}: no explicit scaleUp and scaleDown behavior`);
+  else {
+    const up = as.behavior.scaleUp.stabilizationWindowSeconds ?? 0;
+    const down = as.behavior.scaleDown.stabilizationWindowSeconds ?? 300;
+    if (!(up < down)) problems.push(`${as.name}: scale-up window ${up}s is not shorter than scale-down window ${down}s`);
+  }
+  if (deploy?.spec?.replicas !== undefined) problems.push("Deployment/shop: sets replicas although an autoscaler owns them");
+
+  // PodDisruptionBudget: must leave at least one pod evictable at the autoscaler's minimum.
+  const pod = deploy ? podOf(deploy) : { meta: {} };
+  const pdbs = objects.filter((o) => o.kind === "PodDisruptionBudget" && matchesSelector(o.spec?.selector, pod.meta.labels));
+  if (pdbs.length !== 1) problems.push(`shop: ${pdbs.length} PodDisruptionBudgets select its pods (want 1)`);
+  for (const pdb of pdbs) {
+    const { minAvailable, maxUnavailable } = pdb.spec;
+    if (typeof minAvailable === "number" && !(minAvailable < as.min)) problems.push(`${named(pdb)}: minAvailable ${minAvailable} blocks every eviction at ${as.min} replicas`);
+    if (typeof minAvailable === "string" || typeof maxUnavailable === "string") problems.push(`${named(pdb)}: use an absolute number, percentages round unpredictably at 2 replicas`);
+    if (maxUnavailable === 0) problems.push(`${named(pdb)}: maxUnavailable 0 blocks every eviction`);
+    if (minAvailable === undefined && maxUnavailable === undefined) problems.push(`${named(pdb)}: neither minAvailable nor maxUnavailable`);
+  }
+  return problems;
+}
+
+/**
+ * Connection budget (k8s/README.md, "Capacity arithmetic"): at the autoscaler's maximum plus the rollout surge,
+ * all pools together stay below PostgreSQL's max_connections minus the superuser reserve, the exporter and
+ * an admin headroom.
+ */
+export const BUDGET = { superuserReserved: 3, exporter: 2, adminHeadroom: 10 };
+export function connectionBudget(objects, props) {
+  const deploy = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
+  const as = autoscalerOf(objects, "shop");
+  const pg = objects.find((o) => o.kind === "StatefulSet" && o.metadata.name === "postgres");
+  if (!deploy || !as || !pg) return ["connection budget: shop Deployment, its autoscaler and the postgres StatefulSet are all needed"];
+  const container = podOf(deploy).spec.containers.find((c) => c.name === "shop");
+  const pool = Number.parseInt(envValue(objects, container, "QUARKUS_DATASOURCE_JDBC_MAX_SIZE") ?? props.get("quarkus.datasource.jdbc.max-size") ?? "20", 10);
+  const surgeRaw = deploy.spec?.strategy?.rollingUpdate?.maxSurge ?? "25%";
+  const surge = typeof surgeRaw === "number" ? surgeRaw : Math.ceil((as.max * Number.parseInt(surgeRaw, 10)) / 100);
+  const args = podOf(pg).spec.containers.find((c) => c.name === "postgres")?.args ?? [];
+  const setting = args.map((a) => /^max_connections=(\d+)$/.exec(a)).find(Boolean);
+  if (!setting) return ["connection budget: postgres has no explicit -c max_connections=N"];
+  const maxConnections = Number(setting[1]);
+  const available = maxConnections - BUDGET.superuserReserved - BUDGET.exporter - BUDGET.adminHeadroom;
+  const needed = (as.max + surge) * pool;
+  return needed <= available
+    ? []
+    : [`connection budget: (${as.max} max + ${surge} surge) x pool ${pool} = ${needed} > ${available} (max_connections ${maxConnections} - reserves)`];
+}
+
+// ---------------------------------------------------------------- Ingress
+
+export const INGRESS_ROUTES = { "/api": "shop", "/q/openapi": "shop", "/q/swagger-ui": "shop", "/grafana": "grafana" };
+
+/** The Ingress routes exactly the API, its OpenAPI pages and Grafana; never a management port. */
+export function ingressRoutes(objects, props) {
+  const problems = [];
+  const mgmt = intProp(props, "quarkus.management.port", 9000);
+  const services = new Map(objects.filter((o) => o.kind === "Service").map((s) => [s.metadata.name, s]));
+  const routes = {};
+  for (const ing of objects.filter((o) => o.kind === "Ingress")) {
+    if (ing.spec?.ingressClassName !== "nginx") problems.push(`${named(ing)}: ingressClassName is not nginx`);
+    if (ing.spec?.defaultBackend) problems.push(`${named(ing)}: has a defaultBackend`);
+    for (const rule of ing.spec?.rules ?? []) {
+      for (const path of rule.http?.paths ?? []) {
+        const backend = path.backend?.service;
+        routes[path.path] = backend?.name;
+        const svcPort = (services.get(backend?.name)?.spec?.ports ?? []).find((x) => x.name === backend?.port?.name || x.port === backend?.port?.number);
+        if (!svcPort) problems.push(`${named(ing)}: ${path.path} -> ${backend?.name}:${backend?.port?.name ?? backend?.port?.number}, no such Service port`);
+        else if (svcPort.port === mgmt || svcPort.name === "management") problems.push(`${named(ing)}: ${path.path} routes the management port`);
+      }
+    }
+  }
+  if (JSON.stringify(routes) !== JSON.stringify(INGRESS_ROUTES)) {
+    const want = JSON.stringify(INGRESS_ROUTES);
+    problems.push(`Ingress routes ${JSON.stringify(routes)}, expected exactly ${want}`);
+  }
+  return problems;
+}
+
+/** ServiceAccounts: a token only where a workload talks to the API, and RBAC stays namespaced. */
+export function serviceAccounts(objects, apiClients) {
+  const problems = [];
+  for (const w of workloads(objects)) {
+    const { spec } = podOf(w);
+    const sa = objects.find((o) => o.kind === "ServiceAccount" && o.metadata.name === spec.serviceAccountName);
+    const mounts = spec.automountServiceAccountToken ?? sa?.automountServiceAccountToken ?? true;
+    const wants = apiClients.includes(w.metadata.name);
+    if (mounts && !wants) problems.push(`${named(w)}: mounts a service account token but does not use the API`);
+    if (wants && !spec.serviceAccountName) problems.push(`${named(w)}: uses the API with the default ServiceAccount`);
+  }
+  for (const o of objects.filter((x) => x.kind === "ClusterRole" || x.kind === "ClusterRoleBinding")) {
+    problems.push(`${named(o)}: cluster-wide RBAC (everything here reads its own namespace only)`);
+  }
+  for (const role of objects.filter((x) => x.kind === "Role")) {
+    for (const rule of role.rules ?? []) {
+      const verbs = rule.verbs ?? [];
+      if ([...verbs, ...(rule.resources ?? []), ...(rule.apiGroups ?? [])].includes("*")) problems.push(`${named(role)}: wildcard rule`);
+      if (verbs.some((v) => !["get", "list", "watch"].includes(v))) problems.push(`${named(role)}: verbs ${verbs} beyond read`);
+      if ((rule.resources ?? []).includes("secrets")) problems.push(`${named(role)}: reads secrets`);
+    }
+  }
+  return problems;
+}
