@@ -56,7 +56,9 @@ if [ -z "$sample" ]; then
   # Spans are recorded (trace ids in the logs) but not exported: nothing listens on this OTLP port.
   export QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:49317
   trap 'src/test/scripts/local-service.sh stop >/dev/null 2>&1 || true' EXIT
-  src/test/scripts/local-service.sh start
+  # One retry: a port can be briefly held by a previous run on a busy machine.
+  src/test/scripts/local-service.sh start ||
+    { sleep 5; src/test/scripts/local-service.sh stop; src/test/scripts/local-service.sh start; }
   api="http://127.0.0.1:$API_PORT/api"
   sku="compose-test-$(date +%s)"
   product=$(curl -fsS -X POST "$api/products" -H 'Content-Type: application/json' \
