@@ -93,6 +93,107 @@ def strip_alloy_comments(text: str) -> str:
     return re.sub(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', lambda m: m.group(1) or "", text, flags=re.S)
 
 
+class AlloySyntaxError(Exception):
+    pass
+
+
+def parse_alloy(text: str) -> int:
+    """Parse the subset of Alloy syntax this repository uses; returns the number of top-level blocks.
+
+    Grammar (https://grafana.com/docs/alloy/latest/get-started/syntax/):
+      body  := (block | attr)*          block := IDENT ('.' IDENT)* STRING? '{' body '}'
+      attr  := IDENT '=' expr           expr  := STRING | RAW | NUMBER | true | false | null
+                                                | '[' (expr ',')* expr? ']' | '{' ((IDENT|STRING) '=' expr ',')* ... '}'
+                                                | IDENT ('.' IDENT)* ('(' args ')')?
+    Commas between list items and object fields are mandatory (a trailing one is allowed), as in Alloy.
+    """
+    token_re = re.compile(r'\s+|//[^\n]*|/\*.*?\*/|(?P<str>"(?:\\.|[^"\\\n])*")|(?P<raw>`[^`]*`)'
+                          r'|(?P<num>-?\d+(?:\.\d+)?)|(?P<id>[A-Za-z_][A-Za-z0-9_]*)|(?P<p>[{}\[\](),.=+])', re.S)
+    toks, pos = [], 0
+    while pos < len(text):
+        m = token_re.match(text, pos)
+        if not m:
+            raise AlloySyntaxError(f"unexpected character {text[pos]!r} at line {text.count(chr(10), 0, pos) + 1}")
+        kind = m.lastgroup
+        if kind:
+            toks.append((kind, m.group(kind), text.count("\n", 0, pos) + 1))
+        pos = m.end()
+    toks.append(("eof", "", -1))
+    i = 0
+
+    def peek(k=0):
+        return toks[i + k]
+
+    def take(kind=None, value=None):
+        nonlocal i
+        t = toks[i]
+        if (kind and t[0] != kind) or (value is not None and t[1] != value):
+            raise AlloySyntaxError(f"line {t[2]}: expected {value or kind}, found {t[1]!r}")
+        i += 1
+        return t
+
+    def expr():
+        t = peek()
+        if t[0] in ("str", "raw", "num"):
+            take()
+        elif t == ("p", "[", t[2]):
+            take("p", "[")
+            while peek()[1] != "]":
+                expr()
+                if peek()[1] != "]":
+                    take("p", ",")
+            take("p", "]")
+        elif t[1] == "{" and t[0] == "p":
+            take("p", "{")
+            while peek()[1] != "}":
+                if peek()[0] not in ("id", "str"):
+                    raise AlloySyntaxError(f"line {peek()[2]}: object key expected, found {peek()[1]!r}")
+                take()
+                take("p", "=")
+                expr()
+                if peek()[1] != "}":
+                    take("p", ",")
+            take("p", "}")
+        elif t[0] == "id":
+            take("id")
+            while peek()[1] == ".":
+                take("p", ".")
+                take("id")
+            if peek()[1] == "(":
+                take("p", "(")
+                while peek()[1] != ")":
+                    expr()
+                    if peek()[1] != ")":
+                        take("p", ",")
+                take("p", ")")
+        else:
+            raise AlloySyntaxError(f"line {t[2]}: expression expected, found {t[1]!r}")
+        if peek()[1] == "+":
+            take("p", "+")
+            expr()
+
+    def body(closing):
+        count = 0
+        while peek()[1] != closing:
+            take("id")
+            if peek()[1] == "=":
+                take("p", "=")
+                expr()
+                continue
+            while peek()[1] == ".":
+                take("p", ".")
+                take("id")
+            if peek()[0] == "str":
+                take("str")
+            take("p", "{")
+            body("}")
+            take("p", "}")
+            count += 1
+        return count
+
+    return body("")
+
+
 def alloy_blocks(text: str) -> list[tuple[str, str, str]]:
     """Top-level components: (component name, label, body)."""
     text = strip_alloy_comments(text)
@@ -247,7 +348,19 @@ def main() -> int:
         mount = [v for v in services["prometheus"]["volumes"] if str(v).endswith(":/etc/prometheus:ro")]
         c.check("prometheus: observability/prometheus is mounted at /etc/prometheus", bool(mount))
 
-    # ---- Alloy: component references, endpoints, discovery label
+    # ---- Alloy: syntax, component references, endpoints, discovery label
+    alloy_source = (ROOT / "observability/alloy/config.alloy").read_text()
+    try:
+        n_blocks = parse_alloy(alloy_source)
+        c.check(f"alloy: config.alloy parses ({n_blocks} top-level blocks)", n_blocks > 0)
+    except AlloySyntaxError as e:
+        c.check("alloy: config.alloy parses", False, str(e))
+    broken = alloy_source.replace('level   = "level",', 'level   = "level"', 1)
+    try:
+        parse_alloy(broken)
+        c.check("alloy: the parser rejects a missing comma (self-test)", broken == alloy_source, "accepted")
+    except AlloySyntaxError:
+        c.check("alloy: the parser rejects a missing comma (self-test)", True)
     blocks = alloy_blocks(alloy_text)
     defined = {f"{comp}.{label}" for comp, label, _ in blocks}
     refs = re.findall(r"\b((?:otelcol|loki|discovery|prometheus)\.[a-z_.]+)\.(receiver|input|targets|output)\b",
