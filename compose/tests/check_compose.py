@@ -216,6 +216,7 @@ def alloy_attr(body: str, name: str) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--log-sample", type=Path, help="JSON lines printed by the real service")
+    ap.add_argument("--metrics-sample", type=Path, help="the service's /q/metrics in OpenMetrics format")
     args = ap.parse_args()
     c = Checks()
 
@@ -517,6 +518,17 @@ def main() -> int:
                 bool(fmt) and fmt.group(1) == "RFC3339Nano" and all(rfc3339(ln.get(ts_field)) for ln in lines))
     else:
         print("note: no --log-sample given; the log-field checks were skipped")
+
+    # ---- real metrics: exemplars carry the label Grafana's exemplar link is configured with
+    if args.metrics_sample:
+        exemplar_labels = set()
+        for line in args.metrics_sample.read_text().splitlines():
+            if " # {" in line:
+                exemplar_labels |= set(re.findall(r'(\w+)="', line.split(" # {", 1)[1]))
+        c.check("metrics: the service's OpenMetrics output carries exemplars", bool(exemplar_labels))
+        names = {e["name"] for e in ex}
+        c.check("metrics: exemplarTraceIdDestinations names the exemplar label the service really emits",
+                bool(names) and names <= exemplar_labels, f"configured {names}, emitted {exemplar_labels}")
 
     print(f"compose checks: {c.passed} passed, {c.failed} failed")
     return 0 if c.failed == 0 else 1

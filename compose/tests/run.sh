@@ -8,7 +8,9 @@
 #      38080/39000, PostgreSQL 55436), gets a few requests, and its stdout JSON lines are kept;
 #   4. check_compose.py cross-checks names, ports, images, healthchecks and those log fields across files;
 #   5. yamllint on the YAML this folder owns, shellcheck on its scripts.
-# Set COMPOSE_LOG_SAMPLE=FILE to use existing JSON log lines instead of starting the service in step 3.
+#      Its /q/metrics (OpenMetrics) is kept too, to check the exemplar label Grafana links on.
+# Set COMPOSE_LOG_SAMPLE=FILE (and optionally COMPOSE_METRICS_SAMPLE=FILE) to use existing output instead of
+# starting the service in step 3.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -50,6 +52,7 @@ node "$tests/validate-compose-schema.mjs"
 
 step "3. JSON log lines of the real service"
 sample=${COMPOSE_LOG_SAMPLE:-}
+metrics=${COMPOSE_METRICS_SAMPLE:-}
 if [ -z "$sample" ]; then
   need curl curl
   export API_PORT=38080 MGMT_PORT=39000 PG_PORT=55436 LOCAL_DIR="$work/local"
@@ -73,6 +76,10 @@ if [ -z "$sample" ]; then
   curl -sS -o /dev/null -X POST "$api/orders" -H 'Content-Type: application/json' \
     -d '{"lines":[{"productId":999999999,"quantity":1}]}' || true
   sleep 1
+  # The exact Accept header that makes Quarkus answer OpenMetrics, the only format carrying exemplars.
+  curl -fsS -H 'Accept: application/openmetrics-text; version=1.0.0; charset=utf-8' \
+    "http://127.0.0.1:$MGMT_PORT/q/metrics" >"$work/metrics.txt"
+  metrics="$work/metrics.txt"
   sample="$work/service-log.jsonl"
   grep '^{' "$LOCAL_DIR/service.log" >"$sample" || true
   src/test/scripts/local-service.sh stop
@@ -90,7 +97,7 @@ if ! python3 -c 'import yaml' 2>/dev/null; then
   python=/usr/bin/python3
   "$python" -c 'import yaml' 2>/dev/null || die "PyYAML is missing: install the package python3-yaml"
 fi
-"$python" "$tests/check_compose.py" --log-sample "$sample"
+"$python" "$tests/check_compose.py" --log-sample "$sample" ${metrics:+--metrics-sample "$metrics"}
 
 step "5. yamllint and shellcheck"
 need yamllint yamllint
