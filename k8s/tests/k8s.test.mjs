@@ -14,6 +14,7 @@ import {
   autoscalingAndBudget,
   connectionBudget,
   ingressRoutes,
+  javaOptsInEffect,
   pinnedImages,
   podOf,
   probesAndResources,
@@ -90,6 +91,10 @@ for (const dir of buildDirs()) {
 
     test("the shop Deployment agrees with application.properties (ports, probes, shutdown, /tmp)", () => {
       assert.deepEqual(shopMatchesService(objects, props), []);
+    });
+
+    test("JAVA_OPTS is what the JVM in the image really uses", () => {
+      assert.deepEqual(javaOptsInEffect(objects, readFileSync(join(REPO, "src/main/docker/Dockerfile"), "utf8")), []);
     });
 
     test("one autoscaler with explicit behavior; the PodDisruptionBudget leaves room at its minimum", () => {

@@ -9,6 +9,7 @@ import {
   autoscalingAndBudget,
   connectionBudget,
   ingressRoutes,
+  javaOptsInEffect,
   matchesSelector,
   pinnedImages,
   restrictedPss,
@@ -57,6 +58,12 @@ describe("the broken fixture is rejected", () => {
     const problems = shopMatchesService(broken, props);
     rejects(problems, "readinessProbe uses port http");
     rejects(problems, "terminationGracePeriodSeconds 20");
+  });
+
+  test("JAVA_OPTS: a heap share the image's entrypoint would not use", () => {
+    const dockerfile = 'ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50.0", "-jar", "app.jar"]';
+    rejects(javaOptsInEffect(broken, dockerfile), "the image ignores JAVA_OPTS and uses 50.0");
+    assert.deepEqual(javaOptsInEffect(broken, 'ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar app.jar"]'), []);
   });
 
   test("PodDisruptionBudget: minAvailable equal to the HPA minimum", () => {

@@ -222,6 +222,24 @@ export function shopMatchesService(objects, props) {
   return problems;
 }
 
+/**
+ * JAVA_OPTS must be in effect: either the image's entrypoint reads it, or the flags it sets equal the ones the
+ * entrypoint passes anyway (so the manifest never claims a heap size the JVM does not use).
+ */
+export function javaOptsInEffect(objects, dockerfile) {
+  const deploy = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
+  const c = deploy && podOf(deploy).spec.containers.find((x) => x.name === "shop");
+  const opts = (c && envValue(objects, c, "JAVA_OPTS")) ?? "";
+  const entrypoint = dockerfile.split("\n").filter((l) => !l.trimStart().startsWith("#")).join("\n");
+  if (/JAVA_OPTS/.test(entrypoint)) return [];
+  const percent = (text) => /-XX:MaxRAMPercentage=([\d.]+)/.exec(text)?.[1];
+  const mine = percent(opts);
+  const image = percent(entrypoint);
+  return mine !== undefined && image !== undefined && Number(mine) === Number(image)
+    ? []
+    : [`JAVA_OPTS sets MaxRAMPercentage=${mine}, but the image ignores JAVA_OPTS and uses ${image}`];
+}
+
 /** An environment variable of a container, from `env` or an `envFrom` ConfigMap of the same build. */
 export function envValue(objects, container, name) {
   const direct = (container.env ?? []).find((e) => e.name === name);

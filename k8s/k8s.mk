@@ -1,0 +1,43 @@
+# Kubernetes on kind: cluster, deployment, load with autoscaling, offline manifest tests. Included by the root
+# Makefile; k8s/README.md explains the layout and the numbers.
+# GNU make manual: https://www.gnu.org/software/make/manual/make.html
+# kind: https://kind.sigs.k8s.io/docs/user/quick-start/   kustomize: https://kubectl.docs.kubernetes.io/
+
+K8S_DIR            := k8s
+KIND_CLUSTER       ?= shop
+# What kind-deploy applies: the default overlay, or a combination such as k8s/tests/kind-keda-request-rate.
+K8S_OVERLAY        ?= $(K8S_DIR)/overlays/kind
+# Remote add-ons, applied by URL at pinned versions (both support Kubernetes 1.32, the node image's version).
+METRICS_SERVER_VERSION ?= v0.7.2
+INGRESS_NGINX_VERSION  ?= controller-v1.12.3
+# The image the Deployment runs: the one compose/.env pins (k8s/tests checks that both agree).
+K8S_SHOP_IMAGE     := $(shell sed -n 's/^SHOP_IMAGE=//p' compose/.env)
+# Where kind-load writes the HPA replica timeline.
+KIND_LOAD_LOG      ?= target/kind-load/hpa-timeline.txt
+
+export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION INGRESS_NGINX_VERSION K8S_SHOP_IMAGE KIND_LOAD_LOG
+
+##@ Kubernetes (kind)
+
+.PHONY: kind-up
+kind-up: ## Create the kind cluster (1 control plane + 2 workers) with metrics-server and ingress-nginx, load the shop image
+	@$(K8S_DIR)/scripts/kind-up.sh preflight
+	@docker image inspect $(K8S_SHOP_IMAGE) >/dev/null 2>&1 || $(MAKE) image
+	$(K8S_DIR)/scripts/kind-up.sh up
+
+.PHONY: kind-deploy
+kind-deploy: ## Apply the kind overlay (K8S_OVERLAY=...) with kubectl apply -k and wait until every workload is ready
+	$(K8S_DIR)/scripts/kind-deploy.sh
+
+.PHONY: kind-load
+kind-load: ## Gatling stress through the ingress (http://localhost) while printing the HPA replica count over time
+	MAKE="$(MAKE)" $(K8S_DIR)/scripts/kind-load.sh
+
+.PHONY: kind-down
+kind-down: ## Delete the kind cluster
+	@command -v kind >/dev/null || { echo "error: kind not found: see k8s/README.md (Prerequisites)" >&2; exit 1; }
+	kind delete cluster --name $(KIND_CLUSTER)
+
+.PHONY: test-k8s
+test-k8s: ## Offline: kustomize builds, strict schema validation, security/ports/autoscaling/network-policy tests, shellcheck
+	@$(K8S_DIR)/scripts/test-k8s.sh

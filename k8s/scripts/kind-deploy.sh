@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make kind-deploy`: apply an overlay (K8S_OVERLAY, default k8s/overlays/kind) and wait until every workload in
+# the namespace is ready. Server-side apply: the dashboards ConfigMap outgrows the 256 KiB annotation that
+# client-side apply would store. Reference: https://kubernetes.io/docs/reference/using-api/server-side-apply/
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+: "${KIND_CLUSTER:=shop}"
+: "${K8S_OVERLAY:=k8s/overlays/kind}"
+NAMESPACE=shop
+kubectl_kind() { kubectl --context "kind-$KIND_CLUSTER" "$@"; }
+
+command -v kubectl >/dev/null || { echo "error: kubectl not found" >&2; exit 1; }
+kubectl_kind version >/dev/null 2>&1 || { echo "error: cluster kind-$KIND_CLUSTER is not reachable: run make kind-up" >&2; exit 1; }
+
+rendered="$(kubectl kustomize "$K8S_OVERLAY")"
+if grep -q '^kind: ScaledObject' <<<"$rendered" && ! kubectl_kind get crd scaledobjects.keda.sh >/dev/null 2>&1; then
+  echo "error: $K8S_OVERLAY uses KEDA, which is not installed: see k8s/components/README.md (keda-request-rate)" >&2
+  exit 1
+fi
+
+echo "kind-deploy: applying $K8S_OVERLAY"
+kubectl_kind apply --server-side --field-manager=shop-platform -f - <<<"$rendered"
+
+# `apply` never deletes: switching between the plain HPA and the KEDA component would leave two autoscalers.
+if ! grep -q '^kind: HorizontalPodAutoscaler' <<<"$rendered"; then
+  kubectl_kind -n "$NAMESPACE" delete horizontalpodautoscaler shop --ignore-not-found
+fi
+
+echo "kind-deploy: waiting for the rollouts"
+kubectl_kind -n "$NAMESPACE" rollout status statefulset/postgres --timeout=300s
+for deployment in $(kubectl_kind -n "$NAMESPACE" get deployments -o name); do
+  kubectl_kind -n "$NAMESPACE" rollout status "$deployment" --timeout=300s
+done
+
+cat <<URLS
+kind-deploy: ready
+  API         http://localhost/api/products
+  Swagger UI  http://localhost/q/swagger-ui
+  Grafana     http://localhost/grafana/   (dashboard "Load and scaling" during make kind-load)
+URLS
