@@ -40,38 +40,48 @@ public class ChaosRoutes {
             problem(ctx, ProblemType.UNSUPPORTED_MEDIA_TYPE, "Send the chaos settings as application/json.", null);
             return;
         }
+        // The management router may already have read the body (Quarkus installs a body handler there).
+        if (ctx.request().isEnded()) {
+            io.vertx.core.buffer.Buffer read = ctx.body() == null ? null : ctx.body().buffer();
+            apply(ctx, read == null ? io.vertx.core.buffer.Buffer.buffer() : read);
+            return;
+        }
         ctx.request().body().onComplete(ar -> {
             if (ar.failed()) {
                 problem(ctx, ProblemType.BAD_REQUEST, "Could not read the request body.", null);
                 return;
             }
-            if (ar.result().length() > MAX_BODY) {
-                problem(ctx, ProblemType.PAYLOAD_TOO_LARGE, "Chaos settings are at most " + MAX_BODY + " bytes.", null);
-                return;
-            }
-            ChaosSettings change;
-            try {
-                change = json.readValue(ar.result().getBytes(), ChaosSettings.class);
-            } catch (JsonProcessingException e) {
-                problem(ctx, ProblemType.MALFORMED_JSON, "Expected {latencyMs, latencyRate, errorRate}: " + e.getOriginalMessage(), null);
-                return;
-            } catch (java.io.IOException e) {
-                problem(ctx, ProblemType.BAD_REQUEST, "Could not read the request body.", null);
-                return;
-            }
-            if (change == null) {
-                problem(ctx, ProblemType.VALIDATION, "A JSON object is required.", null);
-                return;
-            }
-            List<String> violations = change.violations();
-            if (!violations.isEmpty()) {
-                problem(ctx, ProblemType.VALIDATION, String.join("; ", violations),
-                        violations.stream().map(v -> new Problem.FieldError(v.substring(0, v.indexOf(':')),
-                                v.substring(v.indexOf(':') + 2))).toList());
-                return;
-            }
-            send(ctx, 200, chaos.update(change));
+            apply(ctx, ar.result());
         });
+    }
+
+    private void apply(RoutingContext ctx, io.vertx.core.buffer.Buffer body) {
+        if (body.length() > MAX_BODY) {
+            problem(ctx, ProblemType.PAYLOAD_TOO_LARGE, "Chaos settings are at most " + MAX_BODY + " bytes.", null);
+            return;
+        }
+        ChaosSettings change;
+        try {
+            change = json.readValue(body.getBytes(), ChaosSettings.class);
+        } catch (JsonProcessingException e) {
+            problem(ctx, ProblemType.MALFORMED_JSON, "Expected {latencyMs, latencyRate, errorRate}: " + e.getOriginalMessage(), null);
+            return;
+        } catch (java.io.IOException e) {
+            problem(ctx, ProblemType.BAD_REQUEST, "Could not read the request body.", null);
+            return;
+        }
+        if (change == null) {
+            problem(ctx, ProblemType.VALIDATION, "A JSON object is required.", null);
+            return;
+        }
+        List<String> violations = change.violations();
+        if (!violations.isEmpty()) {
+            problem(ctx, ProblemType.VALIDATION, String.join("; ", violations),
+                    violations.stream().map(v -> new Problem.FieldError(v.substring(0, v.indexOf(':')),
+                            v.substring(v.indexOf(':') + 2))).toList());
+            return;
+        }
+        send(ctx, 200, chaos.update(change));
     }
 
     private void problem(RoutingContext ctx, ProblemType t, String detail, List<Problem.FieldError> errors) {
