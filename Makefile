@@ -1,0 +1,68 @@
+# Entry points for people and for CI: the GitHub workflows and .ci/run call these targets and nothing else.
+# GNU make manual: https://www.gnu.org/software/make/manual/make.html
+# `make help` lists every target from its `##` comment; `##@` lines are section headings.
+# One fragment per concern is included below; each lives beside the files it drives.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+MVN ?= mvn -B -ntp
+JAR := target/quarkus-app/quarkus-run.jar
+VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n 1)
+
+##@ General
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*?## "} \
+	  /^##@/ {printf "\n\033[1m%s\033[0m\n", substr($$0, 5)} \
+	  /^[a-zA-Z0-9_.-]+:.*?## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+##@ Service
+
+.PHONY: test
+test: test-java test-observability test-compose test-load test-k8s test-workflows ## Everything CI runs: Java suite, stack proofs, load-test gates, manifests, workflows
+	@echo "make test: all checks passed"
+
+.PHONY: test-java
+test-java: check-java ## Java suite (mvn verify): the whole API contract on a real PostgreSQL, no Docker
+	$(MVN) verify
+
+.PHONY: build
+build: check-java ## Package the service (target/quarkus-app/quarkus-run.jar) unless it is already built
+	@if [ -f $(JAR) ]; then echo "build: $(JAR) exists (make rebuild to force)"; else $(MVN) package -DskipTests; fi
+
+.PHONY: rebuild
+rebuild: check-java ## Package the service again, skipping tests
+	$(MVN) package -DskipTests
+
+.PHONY: run
+run: build ## Run the packaged service against the PostgreSQL named by QUARKUS_DATASOURCE_JDBC_URL/_USERNAME/_PASSWORD
+	@if [ -z "$${QUARKUS_DATASOURCE_JDBC_URL:-}" ]; then \
+	  echo "run: using jdbc:postgresql://localhost:5432/shop (user shop); set QUARKUS_DATASOURCE_JDBC_URL to use another database"; fi
+	java $${JAVA_OPTS:-} -jar $(JAR)
+
+.PHONY: run-local
+run-local: build ## Start the packaged service on a throwaway local PostgreSQL (loopback, no Docker); stop with make stop-local
+	src/test/scripts/local-service.sh start
+
+.PHONY: stop-local
+stop-local: ## Stop what run-local started
+	src/test/scripts/local-service.sh stop
+
+.PHONY: bench-tracing
+bench-tracing: build ## Benchmark GET /api/products/{id} with tracing at 100 %, 10 % and off (wrk; prints RPS, p99, CPU per request)
+	src/test/scripts/bench-tracing.sh
+
+.PHONY: check-java
+check-java:
+	@command -v java >/dev/null || { echo "error: java not found: install a JDK 17 or newer" >&2; exit 1; }
+	@command -v mvn >/dev/null || { echo "error: mvn not found: install Apache Maven 3.8 or newer" >&2; exit 1; }
+
+-include compose/compose.mk
+-include observability/observability.mk
+-include loadtest/loadtest.mk
+-include k8s/k8s.mk
+-include .github/github.mk
