@@ -55,6 +55,10 @@ sample=${COMPOSE_LOG_SAMPLE:-}
 metrics=${COMPOSE_METRICS_SAMPLE:-}
 if [ -z "$sample" ]; then
   need curl curl
+  [ -f target/quarkus-app/quarkus-run.jar ] || die "target/quarkus-app/quarkus-run.jar is missing: run make build"
+  # A private copy of the packaged app, so a concurrent `mvn package` cannot pull jars away mid-run.
+  rm -rf "$work/quarkus-app" && cp -r target/quarkus-app "$work/quarkus-app"
+  export JAR="$work/quarkus-app/quarkus-run.jar"
   export API_PORT=38080 MGMT_PORT=39000 PG_PORT=55436 LOCAL_DIR="$work/local"
   # Spans are recorded (trace ids in the logs) but not exported: nothing listens on this OTLP port.
   export QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:49317
