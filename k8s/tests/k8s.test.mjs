@@ -13,6 +13,7 @@ import { allowedFlows, policyShapes } from "./lib/netpol.mjs";
 import {
   autoscalingAndBudget,
   connectionBudget,
+  envValue,
   ingressRoutes,
   javaOptsInEffect,
   pinnedImages,
@@ -208,6 +209,25 @@ describe("observability/prometheus/prometheus-k8s.yml", () => {
   });
 });
 
+describe("kube-state-metrics", () => {
+  test("exports every kube_* family the dashboards and rules use", () => {
+    const objects = build(join(K8S, "overlays/kind"));
+    const ksm = podOf(objects.find((o) => o.kind === "Deployment" && o.metadata.name === "kube-state-metrics")).spec.containers[0];
+    const resources = new Set((ksm.args.find((a) => a.startsWith("--resources=")) ?? "").slice("--resources=".length).split(","));
+    const texts = [
+      ...readdirSync(join(REPO, "observability/grafana/dashboards")).map((f) => `observability/grafana/dashboards/${f}`),
+      ...readdirSync(join(REPO, "observability/prometheus/rules")).map((f) => `observability/prometheus/rules/${f}`),
+    ].map((f) => [f, readFileSync(join(REPO, f), "utf8")]);
+    const missing = [];
+    for (const [file, text] of texts) {
+      for (const [, kind] of text.matchAll(/\bkube_([a-z]+)_[a-z_]+/g)) {
+        if (!resources.has(`${kind}s`)) missing.push(`${file}: kube_${kind}_* needs --resources=${kind}s`);
+      }
+    }
+    assert.deepEqual([...new Set(missing)], []);
+  });
+});
+
 describe("k8s/kind/cluster.yaml", () => {
   const cluster = parse(readFileSync(join(K8S, "kind/cluster.yaml"), "utf8"));
   test("one control plane labelled ingress-ready with 80/443 on 127.0.0.1, two workers, pinned images", () => {
@@ -230,5 +250,19 @@ describe("combinations", () => {
       for (const c of k.components ?? []) used.add(basename(c));
     }
     assert.deepEqual(components.filter((c) => !used.has(c)), []);
+  });
+
+  test("each component has its effect in every combination that lists it", () => {
+    for (const dir of buildDirs()) {
+      const listed = (parse(readFileSync(join(dir, "kustomization.yaml"), "utf8")).components ?? []).map((c) => basename(c));
+      const objects = build(dir);
+      const kinds = new Set(objects.map((o) => o.kind));
+      const deploy = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
+      const sampler = envValue(objects, podOf(deploy).spec.containers[0], "QUARKUS_OTEL_TRACES_SAMPLER_ARG");
+      const where = rel(dir);
+      assert.equal(kinds.has("ScaledObject"), listed.includes("keda-request-rate"), `${where}: ScaledObject`);
+      assert.equal(kinds.has("HorizontalPodAutoscaler"), !listed.includes("keda-request-rate"), `${where}: plain HPA`);
+      assert.equal(sampler, listed.includes("trace-sampling") ? "0.1" : "1.0", `${where}: sampler argument`);
+    }
   });
 });
