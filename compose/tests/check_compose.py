@@ -356,6 +356,12 @@ def main() -> int:
         c.check(f"alloy: config.alloy parses ({n_blocks} top-level blocks)", n_blocks > 0)
     except AlloySyntaxError as e:
         c.check("alloy: config.alloy parses", False, str(e))
+    for other in sorted((ROOT / "observability/alloy").glob("*.alloy")):
+        if other.name != "config.alloy":
+            try:
+                c.check(f"alloy: {other.name} parses too", parse_alloy(other.read_text()) > 0)
+            except AlloySyntaxError as e:
+                c.check(f"alloy: {other.name} parses too", False, str(e))
     broken = alloy_source.replace('level   = "level",', 'level   = "level"', 1)
     try:
         parse_alloy(broken)
