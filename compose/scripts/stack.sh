@@ -117,7 +117,7 @@ fault_on() {
   echo "chaos on: 20 % of /api/* requests fail with HTTP 500, 30 % get +400 ms. Current settings:"
   chaos http://127.0.0.1:9000/chaos
   echo
-  echo "Send traffic (the Gatling targets of loadtest/, or curl http://127.0.0.1:$(setting SHOP_HOST_PORT)/api/products in a loop)"
+  echo "Send traffic (make load PROFILE=smoke BASE_URL=http://127.0.0.1:$(setting SHOP_HOST_PORT), or curl the API in a loop)"
   echo "and watch the error rate, latency exemplars and the linked traces and logs in Grafana."
   echo "Turn it off with: make demo-fault-off"
 }
