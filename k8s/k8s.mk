@@ -10,12 +10,14 @@ K8S_OVERLAY        ?= $(K8S_DIR)/overlays/kind
 # Remote add-ons, applied by URL at pinned versions (both support Kubernetes 1.32, the node image's version).
 METRICS_SERVER_VERSION ?= v0.7.2
 INGRESS_NGINX_VERSION  ?= controller-v1.12.3
+# Only for the keda-request-rate component (make kind-keda); supports Kubernetes 1.30-1.32.
+KEDA_VERSION           ?= 2.17.2
 # The image the Deployment runs: the one compose/.env pins (k8s/tests checks that both agree).
 K8S_SHOP_IMAGE     := $(shell sed -n 's/^SHOP_IMAGE=//p' compose/.env)
 # Where kind-load writes the HPA replica timeline.
 KIND_LOAD_LOG      ?= target/kind-load/hpa-timeline.txt
 
-export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION INGRESS_NGINX_VERSION K8S_SHOP_IMAGE KIND_LOAD_LOG
+export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION INGRESS_NGINX_VERSION KEDA_VERSION K8S_SHOP_IMAGE KIND_LOAD_LOG
 
 ##@ Kubernetes (kind)
 
@@ -24,6 +26,10 @@ kind-up: ## Create the kind cluster (1 control plane + 2 workers) with metrics-s
 	@$(K8S_DIR)/scripts/kind-up.sh preflight
 	@docker image inspect $(K8S_SHOP_IMAGE) >/dev/null 2>&1 || $(MAKE) image
 	$(K8S_DIR)/scripts/kind-up.sh up
+
+.PHONY: kind-keda
+kind-keda: ## Install KEDA (pinned) for the keda-request-rate component; then make kind-deploy K8S_OVERLAY=k8s/tests/kind-keda-request-rate
+	$(K8S_DIR)/scripts/kind-up.sh keda
 
 .PHONY: kind-deploy
 kind-deploy: ## Apply the kind overlay (K8S_OVERLAY=...) with kubectl apply -k and wait until every workload is ready

@@ -3,13 +3,15 @@
 # (metrics-server for the HPA, ingress-nginx for http://localhost), and the shop image loaded into the nodes.
 # References: https://kind.sigs.k8s.io/docs/user/ingress/   https://kind.sigs.k8s.io/docs/user/quick-start/#loading-an-image-into-your-cluster
 #             https://github.com/kubernetes-sigs/metrics-server#configuration
-# Usage: kind-up.sh preflight | up      (variables come from k8s/k8s.mk)
+#             https://keda.sh/docs/2.17/deploy/#yaml
+# Usage: kind-up.sh preflight | up | keda      (variables come from k8s/k8s.mk)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 : "${KIND_CLUSTER:=shop}"
 : "${METRICS_SERVER_VERSION:=v0.7.2}"
 : "${INGRESS_NGINX_VERSION:=controller-v1.12.3}"
+: "${KEDA_VERSION:=2.17.2}"
 : "${K8S_SHOP_IMAGE:?K8S_SHOP_IMAGE is not set (make kind-up sets it from compose/.env)}"
 # kind enforces NetworkPolicy from this release on; older ones would silently ignore k8s/base/network-policies.yaml.
 KIND_MIN_VERSION=0.24.0
@@ -68,8 +70,18 @@ up() {
   echo "kind-up: ready; next: make kind-deploy"
 }
 
+# Optional add-on for the keda-request-rate component (k8s/components/keda-request-rate/README.md).
+keda() {
+  echo "kind-up: KEDA $KEDA_VERSION"
+  # Server-side: KEDA's CRDs are too large for the annotation client-side apply would write.
+  kubectl_kind apply --server-side -f "https://github.com/kedacore/keda/releases/download/v$KEDA_VERSION/keda-$KEDA_VERSION.yaml"
+  kubectl_kind -n keda rollout status deployment/keda-operator --timeout=300s
+  kubectl_kind -n keda rollout status deployment/keda-operator-metrics-apiserver --timeout=300s
+}
+
 case "${1:-}" in
   preflight) preflight ;;
   up) preflight && up ;;
-  *) echo "usage: $0 preflight|up" >&2; exit 2 ;;
+  keda) preflight && keda ;;
+  *) echo "usage: $0 preflight|up|keda" >&2; exit 2 ;;
 esac
