@@ -6,6 +6,8 @@
 GH_DIR          := .github
 GH_TESTS        := $(GH_DIR)/tests
 GH_SCRIPTS      := $(GH_DIR)/scripts
+# $(call gh_env,NAME): the value compose/.env gives NAME (the stack's single source of images, ports, logins).
+gh_env = $(shell sed -n 's/^$(1)=//p' compose/.env 2>/dev/null)
 
 # Dockerfile lint: a hadolint binary on PATH wins, else its container image (pinned, never :latest).
 # https://github.com/hadolint/hadolint
@@ -17,7 +19,7 @@ DOCKERFILE      ?= src/main/docker/Dockerfile
 TRIVY_VERSION   ?= 0.70.0
 TRIVY_IMAGE     ?= aquasec/trivy:$(TRIVY_VERSION)
 # The image `make image` builds: SHOP_IMAGE in compose/.env, the single place it is named.
-SCAN_IMAGE      ?= $(shell sed -n 's/^SHOP_IMAGE=//p' compose/.env 2>/dev/null)
+SCAN_IMAGE      ?= $(call gh_env,SHOP_IMAGE)
 # Fail only on vulnerabilities that a fix exists for.
 TRIVY_SEVERITY  ?= CRITICAL,HIGH
 
@@ -26,8 +28,9 @@ TRIVY_SEVERITY  ?= CRITICAL,HIGH
 CYCLONEDX_PLUGIN ?= org.cyclonedx:cyclonedx-maven-plugin:2.9.3
 SBOM_DIR        ?= target
 
-# Gatling HTML reports (one folder per run) and the error-rate SLO the e2e runs are held to.
-GATLING_RESULTS ?= target/gatling
+# Gatling HTML reports, one folder per run (loadtest/ is a Maven project of its own, so they land under
+# loadtest/target), and the error-rate SLO the e2e runs are held to.
+GATLING_RESULTS ?= loadtest/target/gatling
 SLO_MAX_ERROR_PCT ?= 1
 
 # Where stack-logs-dump and kind-diagnostics write what the stack said when an e2e run failed.
@@ -35,11 +38,18 @@ STACK_LOGS_DIR  ?= target/stack-logs
 KIND_DIAG_DIR   ?= target/kind-diagnostics
 KIND_NAMESPACE  ?= shop
 
-# The compose stack's published endpoints and Grafana's admin password (compose/.env).
-VERIFY_PROM_URL    ?= http://127.0.0.1:9090
-VERIFY_GRAFANA_URL ?= http://127.0.0.1:3000
+# The HPA replica timeline `make kind-load` writes (KIND_LOAD_LOG in k8s/k8s.mk), and the floor it must
+# rise above: empty means the minReplicas of the HPA in the running kind cluster.
+HPA_TIMELINE    ?= $(or $(KIND_LOAD_LOG),target/kind-load/hpa-timeline.txt)
+HPA_MIN_REPLICAS ?=
+
+# The compose stack's published ports and Grafana's admin login, from compose/.env (a variable set in the
+# environment wins, as it does for Docker Compose).
+VERIFY_PROM_URL    ?= http://127.0.0.1:$(or $(PROMETHEUS_HOST_PORT),$(call gh_env,PROMETHEUS_HOST_PORT),9090)
+VERIFY_GRAFANA_URL ?= http://127.0.0.1:$(or $(GRAFANA_HOST_PORT),$(call gh_env,GRAFANA_HOST_PORT),3000)
+VERIFY_GRAFANA_USER ?= $(or $(GRAFANA_ADMIN_USER),$(call gh_env,GRAFANA_ADMIN_USER),admin)
+VERIFY_GRAFANA_PASSWORD ?= $(or $(GRAFANA_ADMIN_PASSWORD),$(call gh_env,GRAFANA_ADMIN_PASSWORD))
 VERIFY_WAIT_SECONDS ?= 180
-GRAFANA_ADMIN_PASSWORD ?= $(shell sed -n 's/^GRAFANA_ADMIN_PASSWORD=//p' compose/.env 2>/dev/null)
 
 ##@ CI (GitHub Actions)
 
@@ -86,16 +96,29 @@ scan: ## Trivy scan of the shop image: fail on fixable CRITICAL/HIGH vulnerabili
 
 .PHONY: verify-stack
 verify-stack: ## Prove metrics, JSON logs with trace ids and traces of a load test reached the running compose stack
-	PROM_URL=$(VERIFY_PROM_URL) GRAFANA_URL=$(VERIFY_GRAFANA_URL) GRAFANA_PASSWORD='$(GRAFANA_ADMIN_PASSWORD)' \
-	  WAIT_SECONDS=$(VERIFY_WAIT_SECONDS) $(GH_SCRIPTS)/verify-stack.sh
+	@PROM_URL='$(VERIFY_PROM_URL)' GRAFANA_URL='$(VERIFY_GRAFANA_URL)' GRAFANA_USER='$(VERIFY_GRAFANA_USER)' \
+	  GRAFANA_PASSWORD='$(VERIFY_GRAFANA_PASSWORD)' WAIT_SECONDS=$(VERIFY_WAIT_SECONDS) $(GH_SCRIPTS)/verify-stack.sh
 
 .PHONY: load-summary
 load-summary: ## Markdown table of every Gatling report's key numbers (requests, errors, RPS, p50/p95/p99)
-	@$(GH_SCRIPTS)/gatling-stats.sh summary $(GATLING_RESULTS)
+	@python3 $(GH_SCRIPTS)/gatling_stats.py summary $(GATLING_RESULTS)
 
 .PHONY: load-slo-check
 load-slo-check: ## Fail when the newest Gatling report failed more than SLO_MAX_ERROR_PCT % of its requests
-	@$(GH_SCRIPTS)/gatling-stats.sh check $(GATLING_RESULTS) $(SLO_MAX_ERROR_PCT)
+	@python3 $(GH_SCRIPTS)/gatling_stats.py check $(GATLING_RESULTS) $(SLO_MAX_ERROR_PCT)
+
+.PHONY: hpa-check
+hpa-check: ## Fail unless the HPA went above minReplicas during make kind-load (from its replica timeline)
+	@min='$(HPA_MIN_REPLICAS)'; \
+	if [ -z "$$min" ]; then \
+	  min=$$(kubectl --context kind-$(or $(KIND_CLUSTER),shop) -n $(KIND_NAMESPACE) get horizontalpodautoscalers \
+	    -o jsonpath='{.items[0].spec.minReplicas}') || { echo "hpa-check: cannot read minReplicas from the cluster (set HPA_MIN_REPLICAS)" >&2; exit 1; }; \
+	fi; \
+	$(GH_SCRIPTS)/hpa-timeline.sh check $(HPA_TIMELINE) "$$min"
+
+.PHONY: hpa-summary
+hpa-summary: ## Markdown of the HPA replica timeline make kind-load recorded (peak, then every sample)
+	@$(GH_SCRIPTS)/hpa-timeline.sh summary $(HPA_TIMELINE)
 
 .PHONY: stack-logs-dump
 stack-logs-dump: ## Write every compose container's logs to target/stack-logs/ (for CI artifacts)

@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, mkdirSync, writeFileSync, utimesSync, readFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, utimesSync, readFileSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,53 +36,75 @@ function runAsync(script, args, env = {}) {
   });
 }
 
-describe('gatling-stats.sh', () => {
+describe('gatling_stats.py', () => {
   const results = path.join(fixtures, 'gatling');
+  const stats = (args) => {
+    const r = spawnSync('python3', [path.join(scripts, 'gatling_stats.py'), ...args], { encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
   before(() => {
     // Oldest first is by modification time: set it, since a checkout gives every file the same time.
-    utimesSync(path.join(results, 'smokesimulation-20261123130000000/js/global_stats.json'), 1_790_000_000, 1_790_000_000);
-    utimesSync(path.join(results, 'loadsimulation-20261123130500000/js/global_stats.json'), 1_790_000_300, 1_790_000_300);
+    utimesSync(path.join(results, 'shopsimulation-20261123130000000/index.html'), 1_790_000_000, 1_790_000_000);
+    utimesSync(path.join(results, 'shopsimulation-20261123130500000/index.html'), 1_790_000_300, 1_790_000_300);
   });
 
-  test('summary prints one markdown row per report with requests, errors, RPS, p50, p95, p99', () => {
-    const r = run('gatling-stats.sh', ['summary', results]);
+  test('summary reads the All Requests row of Gatling 3.15 HTML reports: requests, errors, RPS, p50, p95, p99', () => {
+    const r = stats(['summary', results]);
     assert.equal(r.code, 0, r.err);
     const rows = r.out.trim().split('\n');
-    assert.match(rows[0], /\| Run \| Requests \| Failed \| Error % \| Mean RPS \| p50 ms \| p95 ms \| p99 ms \| Max ms \|/);
+    assert.equal(rows[0], '| Run | Requests | Failed | Error % | Mean RPS | p50 ms | p95 ms | p99 ms | Max ms |');
     assert.equal(rows.length, 4);
-    assert.equal(rows[2], '| smokesimulation-20261123130000000 | 120 | 0 | 0 | 4 | 8 | 41 | 97 | 188 |');
-    assert.equal(rows[3], '| loadsimulation-20261123130500000 | 9000 | 90 | 1 | 150 | 11 | 63 | 154 | 1412 |');
+    assert.equal(rows[2], '| shopsimulation-20261123130000000 | 272 | 0 | 0 | 20.92 | 12 | 75 | 239 | 353 |');
+    assert.equal(rows[3], '| shopsimulation-20261123130500000 | 9000 | 90 | 1 | 150 | 11 | 63 | 154 | 1412 |');
+  });
+
+  test('summary also reads the js/global_stats.json of older Gatling reports', () => {
+    const r = stats(['summary', path.join(fixtures, 'gatling-legacy')]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /\| loadsimulation-20251123130500000 \| 9000 \| 90 \| 1 \| 150 \| 11 \| 63 \| 154 \| 1412 \|/);
   });
 
   test('summary fails when there is no report', () => {
-    const empty = mkdtempSync(path.join(tmpdir(), 'gatling-'));
-    const r = run('gatling-stats.sh', ['summary', empty]);
+    const r = stats(['summary', mkdtempSync(path.join(tmpdir(), 'gatling-'))]);
     assert.equal(r.code, 1);
     assert.match(r.err, /no Gatling report/);
   });
 
+  test('a report whose table lacks the 99th percentile is an error, not a blank cell', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gatling-'));
+    mkdirSync(path.join(dir, 'run-1'));
+    const html = readFileSync(path.join(results, 'shopsimulation-20261123130000000/index.html'), 'utf8').replace('99th pct', '98th pct');
+    writeFileSync(path.join(dir, 'run-1/index.html'), html);
+    const r = stats(['summary', dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no 99th pct in the All Requests row/);
+  });
+
   test('check passes when the newest report is within the error SLO', () => {
-    const r = run('gatling-stats.sh', ['check', results, '1']);
+    const r = stats(['check', results, '1']);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /within SLO.*loadsimulation/);
+    assert.match(r.out, /within SLO.*shopsimulation-20261123130500000: 90 of 9000 failed/);
   });
 
   test('check fails when the newest report failed more than the SLO allows', () => {
-    const r = run('gatling-stats.sh', ['check', results, '0.5']);
+    const r = stats(['check', results, '0.5']);
     assert.equal(r.code, 1);
-    assert.match(r.err, /90 of 9000 failed/);
+    assert.match(r.err, /above SLO.*90 of 9000 failed/);
   });
 
   test('check fails on a report with no requests', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'gatling-'));
     mkdirSync(path.join(dir, 'run-1/js'), { recursive: true });
-    writeFileSync(path.join(dir, 'run-1/js/global_stats.json'), JSON.stringify({ numberOfRequests: { total: 0, ok: 0, ko: 0 } }));
-    assert.equal(run('gatling-stats.sh', ['check', dir, '1']).code, 1);
+    writeFileSync(
+      path.join(dir, 'run-1/js/global_stats.json'),
+      JSON.stringify({ numberOfRequests: { total: 0, ok: 0, ko: 0 }, meanNumberOfRequestsPerSecond: { total: 0 }, percentiles1: { total: 0 }, percentiles3: { total: 0 }, percentiles4: { total: 0 }, maxResponseTime: { total: 0 } }),
+    );
+    assert.equal(stats(['check', dir, '1']).code, 1);
   });
 });
 
 // A stub of Prometheus and of Grafana's datasource proxy, answering what a healthy stack answers.
-function stubStack({ logs = true, traceIdInLogs = true, metrics = true, exemplars = true, traces = true } = {}) {
+function stubStack({ logs = true, traceIdInLogs = true, metrics = true, exemplars = true, traces = true, user = 'admin', password = 'stub-password' } = {}) {
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
   const requests = [];
   const json = (res, body, status = 200) => {
@@ -101,7 +123,7 @@ function stubStack({ logs = true, traceIdInLogs = true, metrics = true, exemplar
       return json(res, { status: 'error' }, 404);
     }
     // Everything else is Grafana: it wants the admin login.
-    const expected = 'Basic ' + Buffer.from('admin:stub-password').toString('base64');
+    const expected = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
     if (req.headers.authorization !== expected) return json(res, { message: 'Unauthorized' }, 401);
     if (url.pathname === '/api/health') return json(res, { database: 'ok', version: '13.2.0' });
     if (url.pathname === '/api/datasources/proxy/uid/loki/loki/api/v1/query_range') {
@@ -193,6 +215,32 @@ describe('verify-stack.sh', () => {
     }
   });
 
+  test('make verify-stack logs in to Grafana with the admin user and password compose/.env gives', async () => {
+    const repoRoot = path.resolve(here, '../..');
+    const env = Object.fromEntries(
+      readFileSync(path.join(repoRoot, 'compose/.env'), 'utf8')
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    const stub = await stubStack({ user: env.GRAFANA_ADMIN_USER, password: env.GRAFANA_ADMIN_PASSWORD });
+    try {
+      const makeEnv = { ...process.env, GITHUB_STEP_SUMMARY: '' };
+      for (const k of ['MAKEFLAGS', 'MAKELEVEL', 'GRAFANA_ADMIN_USER', 'GRAFANA_ADMIN_PASSWORD']) delete makeEnv[k];
+      const r = await new Promise((resolve) => {
+        const child = spawn('make', ['-C', repoRoot, 'verify-stack', `VERIFY_PROM_URL=${stub.url}`, `VERIFY_GRAFANA_URL=${stub.url}`, 'VERIFY_WAIT_SECONDS=1'], { env: makeEnv });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('close', (code) => resolve({ code, out }));
+      });
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /\| grafana \| pass \|/);
+    } finally {
+      await stub.close();
+    }
+  });
+
   test('exemplar and span-metric checks can be turned off', async () => {
     const stub = await stubStack({ exemplars: false });
     try {
@@ -270,5 +318,73 @@ describe('verify-action-pins.sh', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, new RegExp(`v1.0.0 is ${gh.v100}, the workflows pin ${gh.v110}`));
     assert.match(r.err, /no tag v9.9.9/);
+  });
+});
+
+describe('make sbom', () => {
+  test('writes a CycloneDX JSON and XML BOM of the shop build without any change to pom.xml', () => {
+    const repoRoot = path.resolve(here, '../..');
+    const out = mkdtempSync(path.join(tmpdir(), 'sbom-'));
+    const env = { ...process.env };
+    delete env.MAKEFLAGS; // run as its own make, whatever flags the outer make had
+    delete env.MAKELEVEL;
+    const r = spawnSync('make', ['-C', repoRoot, 'sbom', `SBOM_DIR=${out}`], { encoding: 'utf8', env, timeout: 300_000 });
+    assert.equal(r.status, 0, r.stdout.slice(-2000) + r.stderr.slice(-2000));
+    const bom = JSON.parse(readFileSync(path.join(out, 'bom.json'), 'utf8'));
+    assert.equal(bom.bomFormat, 'CycloneDX');
+    assert.equal(bom.metadata.component.name, 'shop');
+    assert.ok(bom.components.some((c) => c.group === 'io.quarkus' && c.name === 'quarkus-core'), 'quarkus-core is not in the BOM');
+    assert.ok(readFileSync(path.join(out, 'bom.xml'), 'utf8').includes('xmlns="http://cyclonedx.org/schema/bom/'));
+  });
+});
+
+describe('hpa-timeline.sh', () => {
+  const scaled = path.join(fixtures, 'hpa/scaled.txt');
+  const flat = path.join(fixtures, 'hpa/flat.txt');
+
+  test('the fixtures have the layout k8s/scripts/kind-load.sh writes', (t) => {
+    const kindLoad = path.resolve(here, '../../k8s/scripts/kind-load.sh');
+    if (!existsSync(kindLoad)) return t.skip('k8s/scripts/kind-load.sh not there yet');
+    const src = readFileSync(kindLoad, 'utf8');
+    // Same printf layout for the header and every sample, and the same closing notes.
+    assert.match(src, /printf '%-8s %-9s %-7s %-5s %s\\n' time replicas desired ready "cpu%\/request"/);
+    assert.match(src, /kind-load: load finished/);
+    assert.match(readFileSync(scaled, 'utf8'), /^time {5}replicas {2}desired ready cpu%\/request\n/);
+  });
+
+  test('summary gives the peak and a row per sample, with <unknown> escaped', () => {
+    const r = run('hpa-timeline.sh', ['summary', scaled]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /Peak replicas: \*\*4\*\* over 6 samples/);
+    assert.match(r.out, /\| 13:20:15 \| 3 \| 4 \| 2 \| 88 \|/);
+    assert.match(r.out, /\| 13:20:00 \| - \| - \| 0 \| &lt;unknown&gt; \|/);
+  });
+
+  test('check passes when the replicas went above minReplicas', () => {
+    const r = run('hpa-timeline.sh', ['check', scaled, '2']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /peak 4 replicas > minReplicas 2/);
+  });
+
+  test('check fails when the replicas stayed at minReplicas', () => {
+    const r = run('hpa-timeline.sh', ['check', flat, '2']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /did not scale: peak 2 replicas, minReplicas 2/);
+  });
+
+  test('check fails when there is no timeline', () => {
+    const r = run('hpa-timeline.sh', ['check', path.join(tmpdir(), 'no-such-timeline.txt'), '2']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no HPA timeline/);
+  });
+
+  test('make hpa-check reads the timeline and the floor it is given', () => {
+    const repoRoot = path.resolve(here, '../..');
+    const env = { ...process.env };
+    delete env.MAKEFLAGS;
+    delete env.MAKELEVEL;
+    const make = (file) => spawnSync('make', ['-C', repoRoot, 'hpa-check', `HPA_TIMELINE=${file}`, 'HPA_MIN_REPLICAS=2'], { encoding: 'utf8', env });
+    assert.equal(make(scaled).status, 0);
+    assert.notEqual(make(flat).status, 0);
   });
 });
