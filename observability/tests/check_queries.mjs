@@ -1,0 +1,247 @@
+// Static checks of the Grafana dashboards and Prometheus rules, and the query manifest for the live check.
+//
+//   node observability/tests/check_queries.mjs [--manifest FILE]
+//
+// Parses every query with the grammar of the backend that runs it (Lezer grammars published by the
+// projects themselves): PromQL (@prometheus-io/lezer-promql), LogQL (@grafana/lezer-logql),
+// TraceQL (@grafana/lezer-traceql). Checks that
+//   - dashboards are valid JSON with unique uids and panel ids, variables `service` and `instance`, and only
+//     datasource uids that observability/grafana/provisioning/datasources/*.yaml defines, with the same type;
+//   - every alert has severity page|ticket, summary, description and a runbook_url whose anchor is a section of
+//     observability/prometheus/RUNBOOK.md (and every runbook section belongs to an alert);
+//   - every alert has a promtool test where it fires and one where it stays quiet;
+//   - recording rule names follow level:metric:operations.
+// Writes a manifest (every query with dashboard variables replaced, its metric names and label names) that
+// verify_live.py evaluates on a real Prometheus. Exits 1 on any failed check.
+// Dashboard JSON model: https://grafana.com/docs/grafana/latest/dashboards/build-dashboards/view-dashboard-json-model/
+// Rule files: https://prometheus.io/docs/prometheus/latest/configuration/recording_rules/
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+import { parser as promqlParser } from '@prometheus-io/lezer-promql';
+import { parser as logqlParser } from '@grafana/lezer-logql';
+import { parser as traceqlParser } from '@grafana/lezer-traceql';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const obs = path.resolve(here, '..');
+const args = process.argv.slice(2);
+const manifestPath = args.includes('--manifest') ? args[args.indexOf('--manifest') + 1] : null;
+
+const errors = [];
+const fail = (msg) => errors.push(msg);
+const rel = (p) => path.relative(path.resolve(obs, '..'), p);
+const listFiles = (dir, re) => fs.existsSync(dir)
+  ? fs.readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => path.join(dir, f)) : [];
+
+// Values the dashboards' Grafana macros get for parsing and for the live evaluation. $__rate_interval must be
+// at least four scrape intervals of the live run (5 s); one minute keeps a rate() over several samples.
+const MACROS = { __rate_interval: '1m', __interval: '1m', __range: '1h', __auto: '1m' };
+
+function substitute(expr, vars) {
+  const all = { ...MACROS, ...vars };
+  return expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (m, a, b) => {
+    const name = a || b;
+    if (!(name in all)) { throw new Error(`unknown variable $${name}`); }
+    return all[name];
+  });
+}
+
+// ---- parsing -------------------------------------------------------------------------------------------------
+function syntaxErrors(parser, text) {
+  const tree = parser.parse(text);
+  const bad = [];
+  tree.iterate({ enter: (n) => { if (n.type.isError) bad.push(n.from); } });
+  return bad.map((pos) => `syntax error at ${pos}: ...${text.slice(Math.max(0, pos - 20), pos + 20)}...`);
+}
+
+// Metric names (with the label names of their own matchers) and grouping/matching label names of a PromQL query.
+function promqlNames(text) {
+  const tree = promqlParser.parse(text);
+  const selectors = [];
+  const grouping = new Set();
+  tree.iterate({
+    enter: (n) => {
+      if (n.name === 'VectorSelector') {
+        const sel = { metric: null, labels: [] };
+        const c = n.node.cursor();
+        if (c.firstChild()) {
+          do {
+            if (c.name === 'Identifier') sel.metric = text.slice(c.from, c.to);
+            if (c.name === 'LabelMatchers') {
+              const m = c.node.cursor();
+              m.iterate((x) => { if (x.name === 'LabelName') sel.labels.push(text.slice(x.from, x.to)); });
+            }
+          } while (c.nextSibling());
+        }
+        selectors.push(sel);
+        return false;
+      }
+      if (n.name === 'GroupingLabels') {
+        n.node.cursor().iterate((x) => { if (x.name === 'LabelName') grouping.add(text.slice(x.from, x.to)); });
+        return false;
+      }
+      return undefined;
+    },
+  });
+  return { selectors, grouping: [...grouping] };
+}
+
+// ---- datasources (provisioned by the Grafana provisioning files) ----------------------------------------------
+const dsDir = path.join(obs, 'grafana/provisioning/datasources');
+const datasources = {};
+for (const f of listFiles(dsDir, /\.ya?ml$/)) {
+  for (const ds of (yaml.load(fs.readFileSync(f, 'utf8')) || {}).datasources || []) {
+    if (ds.uid) datasources[ds.uid] = ds.type;
+  }
+}
+if (Object.keys(datasources).length === 0) fail(`no datasource with a uid in ${rel(dsDir)}/*.yaml`);
+
+// ---- dashboards -----------------------------------------------------------------------------------------------
+const queries = [];
+const dashDir = path.join(obs, 'grafana/dashboards');
+const dashFiles = listFiles(dashDir, /\.json$/);
+if (dashFiles.length === 0) fail(`no dashboards in ${rel(dashDir)}`);
+const uids = new Set();
+let panelCount = 0;
+
+function checkDatasource(where, ds) {
+  if (!ds || typeof ds !== 'object' || !ds.uid) { fail(`${where}: datasource must be an object with a fixed uid`); return null; }
+  if (!(ds.uid in datasources)) fail(`${where}: datasource uid "${ds.uid}" is not provisioned in ${rel(dsDir)}`);
+  else if (datasources[ds.uid] !== ds.type) fail(`${where}: datasource "${ds.uid}" has type ${ds.type}, provisioned as ${datasources[ds.uid]}`);
+  return ds;
+}
+
+function addQuery(q) {
+  const kind = q.kind;
+  let text;
+  try { text = substitute(q.raw, q.vars || {}); } catch (e) { fail(`${q.where}: ${e.message}`); return; }
+  const parser = { promql: promqlParser, logql: logqlParser, traceql: traceqlParser }[kind];
+  for (const e of syntaxErrors(parser, text)) fail(`${q.where}: ${kind} ${e}`);
+  const item = { where: q.where, panel: q.panel || null, kind, raw: q.raw, expr: text };
+  if (kind === 'promql') Object.assign(item, promqlNames(text));
+  if (q.labelValues) item.label_values = q.labelValues;
+  if (q.rule) item.rule = q.rule;
+  queries.push(item);
+}
+
+for (const file of dashFiles) {
+  const name = path.basename(file);
+  let dash;
+  try { dash = JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e) { fail(`${name}: invalid JSON: ${e.message}`); continue; }
+  if (!dash.uid || !dash.title) fail(`${name}: uid and title are required`);
+  if (uids.has(dash.uid)) fail(`${name}: duplicate dashboard uid ${dash.uid}`);
+  uids.add(dash.uid);
+
+  const vars = {};
+  const varList = (dash.templating && dash.templating.list) || [];
+  for (const v of varList) {
+    let cur = v.current && v.current.value;
+    if (Array.isArray(cur)) cur = cur[0];
+    vars[v.name] = cur === '$__all' || cur === undefined ? (v.allValue || '.*') : cur;
+  }
+  for (const required of ['service', 'instance']) {
+    if (!varList.some((v) => v.name === required)) fail(`${name}: template variable "${required}" is missing`);
+  }
+  for (const v of varList) {
+    if (v.type !== 'query') continue;
+    const where = `${dash.uid} variable ${v.name}`;
+    const ds = checkDatasource(where, v.datasource);
+    const q = typeof v.query === 'string' ? v.query : v.query && v.query.query;
+    const m = /^label_values\((.+),\s*(\w+)\)$/.exec((q || '').trim());
+    if (!ds || ds.type !== 'prometheus' || !m) { fail(`${where}: expected a Prometheus label_values(selector, label) query`); continue; }
+    if (v.definition && v.definition !== q) fail(`${where}: definition and query differ`);
+    addQuery({ where, panel: `${dash.uid}/variable ${v.name}`, kind: 'promql', raw: m[1], vars, labelValues: m[2] });
+  }
+
+  const ids = new Set();
+  const panels = [];
+  for (const p of dash.panels || []) { panels.push(p); for (const c of p.panels || []) panels.push(c); }
+  for (const p of panels) {
+    if (ids.has(p.id)) fail(`${name}: duplicate panel id ${p.id}`);
+    ids.add(p.id);
+    if (p.type === 'row') continue;
+    panelCount += 1;
+    const where = `${dash.uid} panel "${p.title}"`;
+    if (!p.gridPos) fail(`${where}: gridPos missing`);
+    checkDatasource(where, p.datasource);
+    if (!(p.targets || []).length) fail(`${where}: no queries`);
+    for (const t of p.targets || []) {
+      const ds = checkDatasource(`${where} ${t.refId}`, t.datasource || p.datasource);
+      if (!ds) continue;
+      const panelKey = `${dash.uid}/${p.title}`;
+      const tw = `${where} ${t.refId}`;
+      if (ds.type === 'prometheus') addQuery({ where: tw, panel: panelKey, kind: 'promql', raw: t.expr || '', vars });
+      else if (ds.type === 'loki') addQuery({ where: tw, panel: panelKey, kind: 'logql', raw: t.expr || '', vars });
+      else if (ds.type === 'tempo') addQuery({ where: tw, panel: panelKey, kind: 'traceql', raw: t.query || '', vars });
+      else fail(`${tw}: unexpected datasource type ${ds.type}`);
+    }
+  }
+}
+
+// ---- rules, runbook, tests ------------------------------------------------------------------------------------
+const promDir = path.join(obs, 'prometheus');
+const runbook = fs.readFileSync(path.join(promDir, 'RUNBOOK.md'), 'utf8');
+// GitHub heading anchors: lower case, spaces to dashes, punctuation dropped.
+const anchors = new Set([...runbook.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1].trim().toLowerCase()
+  .replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
+const alertNames = new Set();
+let recordCount = 0;
+for (const file of listFiles(path.join(promDir, 'rules'), /\.ya?ml$/)) {
+  const doc = yaml.load(fs.readFileSync(file, 'utf8'));
+  for (const g of doc.groups || []) {
+    for (const r of g.rules || []) {
+      const where = `${path.basename(file)} ${r.alert || r.record}`;
+      if (r.record) {
+        recordCount += 1;
+        if (r.record.split(':').length !== 3) fail(`${where}: recording rule names follow level:metric:operations`);
+        addQuery({ where, kind: 'promql', raw: r.expr, rule: { type: 'record', name: r.record } });
+        continue;
+      }
+      alertNames.add(r.alert);
+      const sev = r.labels && r.labels.severity;
+      if (!['page', 'ticket'].includes(sev)) fail(`${where}: severity must be page or ticket, not ${sev}`);
+      for (const a of ['summary', 'description', 'runbook_url']) {
+        if (!(r.annotations && r.annotations[a])) fail(`${where}: annotation ${a} missing`);
+      }
+      const url = (r.annotations && r.annotations.runbook_url) || '';
+      const [doc2, anchor] = url.split('#');
+      if (!doc2.endsWith('observability/prometheus/RUNBOOK.md') || !anchors.has(anchor)) {
+        fail(`${where}: runbook_url ${url} is not a section of observability/prometheus/RUNBOOK.md`);
+      }
+      if (anchor !== r.alert.toLowerCase()) fail(`${where}: runbook anchor should be #${r.alert.toLowerCase()}`);
+      addQuery({ where, kind: 'promql', raw: r.expr, rule: { type: 'alert', name: r.alert } });
+    }
+  }
+}
+for (const m of runbook.matchAll(/^## (\w+)$/gm)) {
+  if (m[1] !== 'Severities' && !alertNames.has(m[1])) fail(`RUNBOOK.md: section ${m[1]} has no alert`);
+}
+const firing = new Set();
+const quiet = new Set();
+let testCount = 0;
+for (const file of listFiles(path.join(promDir, 'tests'), /\.ya?ml$/)) {
+  for (const t of yaml.load(fs.readFileSync(file, 'utf8')).tests || []) {
+    testCount += 1;
+    for (const a of t.alert_rule_test || []) {
+      ((a.exp_alerts || []).length ? firing : quiet).add(a.alertname);
+    }
+  }
+}
+for (const a of alertNames) {
+  if (!firing.has(a)) fail(`alert ${a}: no promtool test where it fires`);
+  if (!quiet.has(a)) fail(`alert ${a}: no promtool test where it stays quiet`);
+}
+
+// ---- report ---------------------------------------------------------------------------------------------------
+const byKind = (k) => queries.filter((q) => q.kind === k).length;
+console.log(`check_queries: ${dashFiles.length} dashboards, ${panelCount} panels; ${recordCount} recording rules, `
+  + `${alertNames.size} alerts, ${testCount} promtool tests; parsed ${byKind('promql')} PromQL, ${byKind('logql')} LogQL, `
+  + `${byKind('traceql')} TraceQL queries; datasources: ${Object.keys(datasources).join(', ')}`);
+if (manifestPath) fs.writeFileSync(manifestPath, JSON.stringify({ queries }, null, 2));
+if (errors.length) {
+  for (const e of errors) console.error(`FAIL ${e}`);
+  console.error(`check_queries: ${errors.length} problem(s)`);
+  process.exit(1);
+}
+console.log('check_queries: all static checks passed');
