@@ -19,9 +19,11 @@ for tool in node npm; do
 done
 need promtool prometheus
 need shellcheck shellcheck
+need yamllint yamllint
 
-echo "test-k8s: shellcheck k8s/scripts"
+echo "test-k8s: shellcheck k8s/scripts, yamllint k8s/"
 shellcheck k8s/scripts/*.sh k8s/base/postgres/*.sh
+yamllint --strict -c k8s/tests/yamllint.yaml k8s observability/kustomization.yaml observability/prometheus/prometheus-k8s.yml
 
 # npm ci only when the lock file changed since the last install (a copy of it is kept as a stamp).
 stamp=k8s/tests/node_modules/.installed-package-lock.json
