@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# The load-test make targets (loadtest/loadtest.mk calls this; loadtest/README.md explains the results).
+#
+#   loadtest.sh load        PROFILE (smoke) BASE_URL (http://localhost:8080) [RPS USERS DURATION STEPS]
+#                           one Gatling run against any URL; prints the HTML report path at the end
+#   loadtest.sh capacity    stress profile against the packaged service started here on loopback; prints the
+#                           sustained RPS at the SLO, the service's CPU and Gatling's own share of the CPU
+#   loadtest.sh test-load   proves the gates gate: smoke passes against the real service, and the same smoke with
+#                           chaos errorRate=1 must fail the Maven build, naming the failed-requests gate
+#
+# The local service runs on API_PORT (28080), MGMT_PORT (29000), PG_PORT (55434) through
+# src/test/scripts/local-service.sh, so it never collides with a service on the usual ports.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+MVN=${MVN:-mvn -B -ntp}
+API_PORT=${API_PORT:-28080}
+MGMT_PORT=${MGMT_PORT:-29000}
+PG_PORT=${PG_PORT:-55434}
+export API_PORT MGMT_PORT PG_PORT
+LOCAL_DIR=${LOCAL_DIR:-target/local-$API_PORT}
+export LOCAL_DIR
+RESULTS=loadtest/target/gatling
+SUMMARY=loadtest/target/loadtest-summary.properties
+LOCAL_SERVICE=src/test/scripts/local-service.sh
+
+log() { echo "[loadtest] $*"; }
+die() { echo "[loadtest] error: $*" >&2; exit 1; }
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 not found: $2"
+}
+
+# Value of KEY in the summary file the simulation wrote, or "-" when absent.
+summary() {
+  local v
+  v=$(sed -n "s/^$1=//p" "$SUMMARY" 2>/dev/null | tail -n 1 | sed 's/\\\(.\)/\1/g')
+  echo "${v:--}"
+}
+
+latest_report() {
+  # Gatling names run folders <simulation>-<yyyyMMddHHmmssSSS>: the greatest name is the newest run.
+  local newest
+  newest=$(find "$RESULTS" -mindepth 2 -maxdepth 2 -name index.html 2>/dev/null | sort | tail -n 1)
+  if [ -n "$newest" ]; then echo "$ROOT/$newest"; fi
+}
+
+# Builds the -D options of a Gatling run from the environment.
+gatling_opts() {
+  local opts=("-Dprofile=$1" "-DbaseUrl=$2")
+  [ -z "${RPS:-}" ] || opts+=("-Drps=$RPS")
+  [ -z "${USERS:-}" ] || opts+=("-Dusers=$USERS")
+  [ -z "${DURATION:-}" ] || opts+=("-Dduration=$DURATION")
+  [ -z "${STEPS:-}" ] || opts+=("-Dsteps=$STEPS")
+  printf '%s\n' "${opts[@]}"
+}
+
+cmd_load() {
+  local profile=${PROFILE:-smoke} base_url=${BASE_URL:-http://localhost:8080} rc=0
+  need java "install a JDK 17 or newer"
+  need mvn "install Apache Maven 3.8 or newer"
+  local opts=()
+  mapfile -t opts < <(gatling_opts "$profile" "$base_url")
+  log "profile $profile against $base_url"
+  # shellcheck disable=SC2086 # MVN is a command with its flags
+  $MVN -f loadtest/pom.xml gatling:test "${opts[@]}" "$@" || rc=$?
+  local report; report=$(latest_report)
+  echo
+  log "report: ${report:-none (the run did not get far enough to write one)}"
+  log "summary: $ROOT/$SUMMARY"
+  if [ "$rc" = 0 ]; then
+    log "PASSED: every gate of profile $profile held"
+  else
+    log "FAILED (exit $rc): see the 'Global: ... : false' and 'GATE ... FAILED' lines above"
+  fi
+  return "$rc"
+}
+
+# ---- the local packaged service ------------------------------------------------------------------------------------
+service_started=""
+start_service() {
+  [ -f target/quarkus-app/quarkus-run.jar ] || die "target/quarkus-app/quarkus-run.jar not found: run 'make build' first"
+  need curl "install curl (apt-get install curl)"
+  "$LOCAL_SERVICE" start
+  service_started=yes
+}
+stop_service() {
+  if [ -n "$service_started" ]; then
+    curl -fsS -X DELETE "http://127.0.0.1:$MGMT_PORT/chaos" >/dev/null 2>&1 || true
+    "$LOCAL_SERVICE" stop || true
+  fi
+}
+service_pid() {
+  cat "$LOCAL_DIR/service.pid"
+}
+
+# utime + stime of a process, in clock ticks (proc(5): fields 14 and 15; the name in field 2 may hold spaces).
+proc_ticks() {
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+# Busy and total jiffies of the whole machine (first line of /proc/stat).
+machine_ticks() {
+  awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; total = busy + $5 + $6; print busy, total }' /proc/stat
+}
+
+cmd_capacity() {
+  need java "install a JDK 17 or newer"
+  need mvn "install Apache Maven 3.8 or newer"
+  [ -r /proc/self/stat ] || die "capacity reads CPU times from /proc: Linux only"
+  trap stop_service EXIT
+  start_service
+  local pid hz cores base_url
+  pid=$(service_pid)
+  hz=$(getconf CLK_TCK)
+  cores=$(nproc)
+  base_url="http://127.0.0.1:$API_PORT"
+  log "machine: $cores cores, load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+  local opts=()
+  mapfile -t opts < <(gatling_opts stress "$base_url")
+  local svc_before svc_after m_before m_after t_before t_after rc=0
+  svc_before=$(proc_ticks "$pid")
+  read -r -a m_before < <(machine_ticks)
+  t_before=$(date +%s.%N)
+  # shellcheck disable=SC2086 # MVN is a command with its flags
+  $MVN -f loadtest/pom.xml gatling:test "${opts[@]}" "-DservicePid=$pid" "-DclockTicks=$hz" || rc=$?
+  t_after=$(date +%s.%N)
+  svc_after=$(proc_ticks "$pid")
+  read -r -a m_after < <(machine_ticks)
+  [ "$rc" = 0 ] || die "the stress run failed (exit $rc): the service did not even answer half of the requests"
+
+  local cap; cap=$(summary capacity.rps)
+  echo
+  echo "================ capacity of shop on this machine (profile stress, SLO p95<=250 ms p99<=500 ms failed<=1 %) ================"
+  if [ "$cap" = "-" ] || [ "$cap" = 0 ]; then
+    echo "no step held the SLO: rerun with a smaller first step, e.g. make capacity RPS=10"
+    rc=1
+  else
+    echo "sustained at SLO:    $cap requests/s  ($(summary capacity.step); p95 $(summary capacity.p95Ms) ms, p99 $(summary capacity.p99Ms) ms, failed $(summary capacity.failedPct))"
+    echo "limit:               $(summary capacity.brokenBy)"
+    echo "at that step:        service $(summary capacity.serviceCores) cores busy, $(summary capacity.serviceCpuMsPerRequest) ms CPU per request; Gatling $(summary capacity.gatlingCores) cores"
+  fi
+  awk -v sb="$svc_before" -v sa="$svc_after" -v hz="$hz" -v t0="$t_before" -v t1="$t_after" -v cores="$cores" \
+      -v mb="${m_before[0]}" -v ma="${m_after[0]}" -v gc="$(summary gatlingCpuSeconds)" -v req="$(summary requests)" \
+      -v gw="$(summary wallSeconds)" '
+    BEGIN {
+      svc = (sa - sb) / hz; wall = t1 - t0; busy = (ma - mb) / hz
+      printf "whole stress run:    %.0f s wall (incl. Maven start and report), %d requests\n", wall, req
+      printf "service CPU:         %.1f s (/proc/%s/stat utime+stime), %.2f ms per request, %.0f %% of the machine\n", svc, "PID", (req > 0 ? 1000 * svc / req : 0), 100 * svc / (wall * cores)
+      if (gc != "-" && gw != "-" && gw > 0)
+        printf "Gatling CPU:         %.1f s during %.0f s of injection = %.2f cores, %.0f %% of the machine\n", gc, gw, gc / gw, 100 * gc / (gw * cores)
+      printf "whole machine busy:  %.1f core-seconds of %.0f available (%.0f %%): the rest went to PostgreSQL, Maven and other processes\n", busy, wall * cores, 100 * busy / (wall * cores)
+    }' | sed "s|/proc/PID/|/proc/$pid/|"
+  log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+  log "report: $(latest_report)"
+  log "summary: $ROOT/$SUMMARY"
+  return "$rc"
+}
+
+cmd_test_load() {
+  need java "install a JDK 17 or newer"
+  need mvn "install Apache Maven 3.8 or newer"
+  # The root pom repeats the plugin version of loadtest/pom.xml so that `mvn gatling:test` resolves from the root.
+  local v_root v_lt
+  v_root=$(sed -n 's:.*<gatling-maven-plugin.version>\(.*\)</gatling-maven-plugin.version>.*:\1:p' pom.xml)
+  v_lt=$(sed -n 's:.*<gatling-maven-plugin.version>\(.*\)</gatling-maven-plugin.version>.*:\1:p' loadtest/pom.xml)
+  if [ -z "$v_root" ] || [ "$v_root" != "$v_lt" ]; then
+    die "gatling-maven-plugin.version differs: pom.xml '$v_root' vs loadtest/pom.xml '$v_lt'"
+  fi
+  log "gatling-maven-plugin $v_lt in both poms"
+
+  trap stop_service EXIT
+  start_service
+  local base_url="http://127.0.0.1:$API_PORT" out=loadtest/target/test-load
+  mkdir -p "$out"
+
+  log "1/2 smoke against the real service, from the repository root (mvn gatling:test): must pass"
+  # shellcheck disable=SC2086 # MVN is a command with its flags
+  if ! $MVN gatling:test -Dprofile=smoke "-DbaseUrl=$base_url" 2>&1 | tee "$out/smoke.log"; then
+    die "the smoke profile failed against a healthy service (log: $out/smoke.log)"
+  fi
+  grep -q "percentage of failed events is less than or equal to 1.0 : true" "$out/smoke.log" ||
+    die "the smoke run passed but its failed-requests gate line is missing (log: $out/smoke.log)"
+  log "1/2 passed"
+
+  log "2/2 the same smoke with chaos errorRate=1 (every /api call answers 500): must FAIL on its failed-requests gate"
+  curl -fsS -X PUT -H 'Content-Type: application/json' -d '{"errorRate":1}' "http://127.0.0.1:$MGMT_PORT/chaos" >/dev/null ||
+    die "could not switch chaos on at :$MGMT_PORT/chaos"
+  local rc=0
+  # shellcheck disable=SC2086 # MVN is a command with its flags
+  $MVN gatling:test -Dprofile=smoke "-DbaseUrl=$base_url" >"$out/chaos.log" 2>&1 || rc=$?
+  curl -fsS -X DELETE "http://127.0.0.1:$MGMT_PORT/chaos" >/dev/null || true
+  grep -E "^Global: |^GATE " "$out/chaos.log" || true
+  [ "$rc" != 0 ] || die "the smoke run PASSED with every request failing: the gates do not gate (log: $out/chaos.log)"
+  grep -q "percentage of failed events is less than or equal to 1.0 : false" "$out/chaos.log" ||
+    die "the build failed (exit $rc) but not on the failed-requests gate (log: $out/chaos.log)"
+  grep -q "BUILD FAILURE" "$out/chaos.log" || die "no Maven BUILD FAILURE in $out/chaos.log"
+  log "2/2 passed: mvn exited $rc and the failed-requests gate is the one that failed"
+  echo "test-load: 2 passed, 0 failed"
+}
+
+case "${1:-}" in
+  load) shift; cmd_load "$@" ;;
+  capacity) cmd_capacity ;;
+  test-load) cmd_test_load ;;
+  *) die "usage: $0 load|capacity|test-load" ;;
+esac
