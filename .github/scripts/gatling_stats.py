@@ -8,7 +8,9 @@ the statistics table in each report's index.html, whose columns are named by the
 so the percentiles the load test configures in gatling.conf do not matter as long as 50, 95 and 99 are
 among them. An older report's js/global_stats.json is read when there is one.
 
-  gatling_stats.py summary RESULTS_DIR             markdown table, one row per report, oldest first
+  gatling_stats.py summary RESULTS_DIR             markdown table, one row per report, oldest first; then
+                                                   the load test's own verdict of its last run, when
+                                                   RESULTS_DIR/../loadtest-summary.properties exists
   gatling_stats.py check RESULTS_DIR MAX_ERROR_PCT  exit 1 when the newest report failed more than that
 """
 import json
@@ -116,6 +118,18 @@ def fmt(value):
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def read_properties(path):
+    """A flat Java .properties file (key=value lines, # comments, backslash escapes) as a dict."""
+    props = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line[0] in "#!" or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        props[key.strip()] = value.strip().replace("\\:", ":").replace("\\=", "=").replace("\\\\", "\\")
+    return props
+
+
 def summary(results):
     print("| Run | Requests | Failed | Error % | Mean RPS | p50 ms | p95 ms | p99 ms | Max ms |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -123,6 +137,19 @@ def summary(results):
         cells = [int(s["requests"]), int(s["ko"]), round(s["ko_pct"], 2), round(s["rps"], 2),
                  s["p50"], s["p95"], s["p99"], s["max"]]
         print(f"| {name} | " + " | ".join(fmt(c) for c in cells) + " |")
+    # The load test's ledger of its last run (loadtest/: SloLedger): profile, and for stress the capacity found.
+    ledger = Path(results).parent / "loadtest-summary.properties"
+    if ledger.is_file():
+        p = read_properties(ledger)
+        print()
+        print(f"Last run: profile **{p.get('profile', '?')}** against {p.get('baseUrl', '?')}: "
+              f"{p.get('requests', '?')} requests, p95 {p.get('p95Ms', '?')} ms, p99 {p.get('p99Ms', '?')} ms, "
+              f"failed {p.get('failedPct', '?')}.")
+        if "capacity.rps" in p:
+            print(f"Capacity within the SLO: **{p['capacity.rps']} req/s** ({p.get('capacity.step', '?')}, "
+                  f"p95 {p.get('capacity.p95Ms', '?')} ms, failed {p.get('capacity.failedPct', '?')}); "
+                  f"limit found: {p.get('capacity.limitFound', '?')}"
+                  + (f" ({p['capacity.brokenBy']})" if "capacity.brokenBy" in p else "") + ".")
 
 
 def check(results, max_pct):

@@ -51,11 +51,17 @@ describe('gatling_stats.py', () => {
   test('summary reads the All Requests row of Gatling 3.15 HTML reports: requests, errors, RPS, p50, p95, p99', () => {
     const r = stats(['summary', results]);
     assert.equal(r.code, 0, r.err);
-    const rows = r.out.trim().split('\n');
+    const rows = r.out.trim().split('\n').filter((l) => l.startsWith('|'));
     assert.equal(rows[0], '| Run | Requests | Failed | Error % | Mean RPS | p50 ms | p95 ms | p99 ms | Max ms |');
     assert.equal(rows.length, 4);
     assert.equal(rows[2], '| shopsimulation-20261123130000000 | 272 | 0 | 0 | 20.92 | 12 | 75 | 239 | 353 |');
     assert.equal(rows[3], '| shopsimulation-20261123130500000 | 9000 | 90 | 1 | 150 | 11 | 63 | 154 | 1412 |');
+  });
+
+  test("summary adds the load test's own ledger of the last run, with the stress capacity", () => {
+    const r = stats(['summary', results]);
+    assert.match(r.out, /Last run: profile \*\*stress\*\* against http:\/\/localhost: 41250 requests, p95 480 ms, p99 2210 ms, failed 0\.84%\./);
+    assert.match(r.out, /Capacity within the SLO: \*\*312\.4 req\/s\*\* \(step 6 @ 300 rps, p95 188 ms, failed 0\.00%\); limit found: true \(step 7 @ 350 rps: p95 612 ms > 250 ms\)\./);
   });
 
   test('summary also reads the js/global_stats.json of older Gatling reports', () => {
