@@ -363,6 +363,13 @@ export function serviceAccounts(objects, apiClients) {
   for (const o of objects.filter((x) => x.kind === "ClusterRole" || x.kind === "ClusterRoleBinding")) {
     problems.push(`${named(o)}: cluster-wide RBAC (everything here reads its own namespace only)`);
   }
+  for (const rb of objects.filter((x) => x.kind === "RoleBinding")) {
+    if (!objects.some((o) => o.kind === rb.roleRef?.kind && o.metadata.name === rb.roleRef?.name)) problems.push(`${named(rb)}: roleRef ${rb.roleRef?.kind}/${rb.roleRef?.name} does not exist`);
+    for (const s of rb.subjects ?? []) {
+      const sa = s.kind === "ServiceAccount" && objects.find((o) => o.kind === "ServiceAccount" && o.metadata.name === s.name);
+      if (!sa || s.namespace !== sa.metadata.namespace) problems.push(`${named(rb)}: subject ${s.kind}/${s.name} in ${s.namespace} is not a ServiceAccount of this build`);
+    }
+  }
   for (const role of objects.filter((x) => x.kind === "Role")) {
     for (const rule of role.rules ?? []) {
       const verbs = rule.verbs ?? [];
