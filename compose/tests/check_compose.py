@@ -254,6 +254,18 @@ def main() -> int:
     c.check("compose: SHOP_IMAGE tag is the version in pom.xml",
             bool(pom_version) and env["SHOP_IMAGE"] == f"shop:{pom_version.group(1)}",
             f"SHOP_IMAGE={env['SHOP_IMAGE']} pom={pom_version.group(1) if pom_version else None}")
+    # Plugin executions of pom.xml that read folders the image build context leaves out (.dockerignore is an
+    # allow-list) must be skipped by the Dockerfile's mvn command, or `docker build` fails where mvn works.
+    allowed = {ln[1:].strip().rstrip("/") for ln in (ROOT / ".dockerignore").read_text().splitlines()
+               if ln.startswith("!")}
+    mvn_line = " ".join(re.findall(r"mvn [^\n]*", dockerfile))
+    for execution in re.findall(r"<execution>(.*?)</execution>", (ROOT / "pom.xml").read_text(), re.S):
+        outside = {d for d in re.findall(r"\$\{project\.basedir\}/([^/<\s]+)", execution) if d not in allowed}
+        skip = re.search(r"<skip>\$\{([\w.-]+)\}</skip>", execution)
+        if outside:
+            c.check(f"Dockerfile: mvn skips the pom execution that reads {sorted(outside)} (not in the build context)",
+                    bool(skip) and f"-D{skip.group(1)}=true" in mvn_line,
+                    f"add -D{skip.group(1) if skip else '<skip property>'}=true to the mvn command")
     user = re.search(r"^USER (\d+)", dockerfile, re.M)
     c.check("Dockerfile: runs as a non-root user (numeric uid)", bool(user) and user.group(1) != "0")
     k8s_shop = ROOT / "k8s/base/shop.yaml"
