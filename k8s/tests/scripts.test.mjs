@@ -64,3 +64,77 @@ test("kind-load.sh fails when the load run fails, after recording the timeline",
   assert.equal(result.status, 3);
   assert.match(readFileSync(log, "utf8"), /load finished \(exit 3\)/);
 });
+
+/** A stub directory whose kubectl logs every call, answers a few queries, and runs the real `kubectl kustomize`. */
+function clusterStubs({ kindVersion = "v0.27.0", crd = false, clusterExists = false } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "kind-stubs-"));
+  const calls = join(dir, "calls.log");
+  const realKubectl = execFileSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" }).trim();
+  const script = (name, body) => {
+    writeFileSync(join(dir, name), `#!/usr/bin/env bash\necho "${name} $*" >> "${calls}"\n${body}\n`);
+    chmodSync(join(dir, name), 0o755);
+  };
+  script(
+    "kubectl",
+    `case "$*" in
+  kustomize*) exec "${realKubectl}" "$@" ;;
+  *"get crd scaledobjects.keda.sh"*) ${crd ? "exit 0" : "exit 1"} ;;
+  *"get deployments -o name"*) echo deployment.apps/shop; echo deployment.apps/grafana ;;
+  *"get deployment metrics-server -o jsonpath"*) echo '["--cert-dir=/tmp"]' ;;
+  *"apply"*) cat > /dev/null ;;
+esac
+exit 0`,
+  );
+  script("kind", `case "$1" in version) echo "kind ${kindVersion} go1.23 linux/amd64" ;; get) ${clusterExists ? "echo shop" : "true"} ;; esac`);
+  script("docker", `case "$1" in inspect) echo "172.18.0.3 " ;; esac`);
+  return { dir, calls };
+}
+
+const runScript = (script, args, dir, extraEnv = {}) =>
+  spawnSync(join(K8S, "scripts", script), args, {
+    encoding: "utf8",
+    env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, K8S_SHOP_IMAGE: "shop:1.0.0", KIND_CLUSTER: "shop", ...extraEnv },
+  });
+
+test("kind-up.sh: cluster from k8s/kind/cluster.yaml, pinned add-ons by URL, insecure kubelet TLS, image loaded", () => {
+  const { dir, calls } = clusterStubs();
+  const result = runScript("kind-up.sh", ["up"], dir, { METRICS_SERVER_VERSION: "v0.7.2", INGRESS_NGINX_VERSION: "controller-v1.12.3" });
+  assert.equal(result.status, 0, result.stderr);
+  const log = readFileSync(calls, "utf8");
+  assert.match(log, /^kind create cluster --name shop --config k8s\/kind\/cluster.yaml/m);
+  assert.match(log, /apply -f https:\/\/github.com\/kubernetes-sigs\/metrics-server\/releases\/download\/v0.7.2\/components.yaml/);
+  assert.match(log, /patch deployment metrics-server --type=json -p .*--kubelet-insecure-tls/);
+  assert.match(log, /apply -f https:\/\/raw.githubusercontent.com\/kubernetes\/ingress-nginx\/controller-v1.12.3\/deploy\/static\/provider\/kind\/deploy.yaml/);
+  assert.match(log, /^kind load docker-image shop:1.0.0 --name shop$/m);
+  assert.match(result.stdout, /inside the blocks of NetworkPolicy kube-api-egress/);
+});
+
+test("kind-up.sh refuses a kind older than v0.24.0 (no NetworkPolicy enforcement)", () => {
+  const { dir } = clusterStubs({ kindVersion: "v0.23.0" });
+  const result = runScript("kind-up.sh", ["up"], dir);
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /older than 0.24.0/);
+});
+
+test("kind-deploy.sh applies the overlay server-side and waits for every rollout", () => {
+  const { dir, calls } = clusterStubs({ clusterExists: true });
+  const result = runScript("kind-deploy.sh", [], dir);
+  assert.equal(result.status, 0, result.stderr);
+  const log = readFileSync(calls, "utf8");
+  assert.match(log, /apply --server-side --field-manager=shop-platform -f -/);
+  assert.match(log, /rollout status statefulset\/postgres/);
+  assert.match(log, /rollout status deployment.apps\/shop/);
+  assert.doesNotMatch(log, /delete horizontalpodautoscaler/);
+});
+
+test("kind-deploy.sh with the KEDA combination: refuses without KEDA, removes the plain HPA with it", () => {
+  const overlay = { K8S_OVERLAY: "k8s/tests/kind-keda-request-rate" };
+  const without = clusterStubs({ crd: false });
+  const refused = runScript("kind-deploy.sh", [], without.dir, overlay);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /KEDA, which is not installed/);
+  const withKeda = clusterStubs({ crd: true });
+  const applied = runScript("kind-deploy.sh", [], withKeda.dir, overlay);
+  assert.equal(applied.status, 0, applied.stderr);
+  assert.match(readFileSync(withKeda.calls, "utf8"), /delete horizontalpodautoscaler shop --ignore-not-found/);
+});
