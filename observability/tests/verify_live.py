@@ -274,6 +274,7 @@ def main():
         log(f"Prometheus {PROM} ready; scraping {', '.join(targets.values())}")
 
         failures = []
+        passed = 0  # checks that passed; failures holds the others
 
         # Content negotiation as Prometheus 3.x does it, read directly (the 2.42 scrape is proven by exemplars).
         status, headers, body = http("GET", f"{MGMT}/q/metrics", headers={"Accept": ACCEPT_3X})
@@ -282,6 +283,7 @@ def main():
             failures.append(f"/q/metrics answered {status} {ctype!r} to Prometheus 3.x's Accept header")
         else:
             log(f"Prometheus 3.x Accept header -> {ctype}")
+            passed += 1
 
         traffic = Traffic()
         log("traffic: normal CRUD and orders")
@@ -325,42 +327,8 @@ def main():
                 label_cache[metric] = set().union(*[set(s) for s in data]) - {"__name__"} if data else set()
             return label_cache[metric]
 
-        for q in queries:
-            panel = q.get("panel")
-            if panel:
-                seen_panels.add(panel)
-            if panel in excluded_panels:
-                counts["excluded"] += 1
-                component, reason = excluded_panels[panel]
-                excluded_reasons.setdefault(f"{component}: {reason}", []).append(q["where"])
-                continue
-            if q["kind"] != "promql":
-                failures.append(f"{q['where']}: {q['kind']} query in a panel not listed in live-exclusions.tsv")
-                continue
-            if q.get("rule", {}).get("type") == "alert":
-                _, err = prom("/api/v1/query", query=q["expr"])
-                if err:
-                    failures.append(f"{q['where']}: Prometheus rejects the alert expression: {err}")
-                else:
-                    counts["alerts_parsed"] += 1
-                continue
-            expr = q["expr"]
-            if q.get("label_values"):
-                expr = f"group by ({q['label_values']}) ({expr})"
-            counts["evaluated"] += 1
-            data, err = prom("/api/v1/query", query=expr)
-            if err:
-                failures.append(f"{q['where']}: query error {err}: {expr}")
-                continue
-            result = data["result"]
-            if q.get("label_values"):
-                result = [r for r in result if r["metric"].get(q["label_values"])]
-            if result:
-                counts["with_data"] += 1
-            else:
-                failures.append(f"{q['where']}: no data for {expr}")
-
-            # ---- names: every metric and label exists in /q/metrics, a recording rule or a listed exporter ----
+        def check_names(q):
+            """Every metric and label exists in /q/metrics, a recording rule or a listed exporter."""
             expr_labels = set()
             for sel in q.get("selectors", []):
                 metric = sel["metric"]
@@ -391,6 +359,46 @@ def main():
                 if missing:
                     failures.append(f"{q['where']}: grouping label(s) {missing} exist on none of its metrics")
 
+        for q in queries:
+            panel = q.get("panel")
+            if panel:
+                seen_panels.add(panel)
+            if panel in excluded_panels:
+                counts["excluded"] += 1
+                component, reason = excluded_panels[panel]
+                excluded_reasons.setdefault(f"{component}: {reason}", []).append(q["where"])
+                continue
+            if q["kind"] != "promql":
+                failures.append(f"{q['where']}: {q['kind']} query in a panel not listed in live-exclusions.tsv")
+                continue
+            if q.get("rule", {}).get("type") == "alert":
+                _, err = prom("/api/v1/query", query=q["expr"])
+                if err:
+                    failures.append(f"{q['where']}: Prometheus rejects the alert expression: {err}")
+                else:
+                    counts["alerts_parsed"] += 1
+                    passed += 1
+                check_names(q)
+                continue
+            expr = q["expr"]
+            if q.get("label_values"):
+                expr = f"group by ({q['label_values']}) ({expr})"
+            counts["evaluated"] += 1
+            data, err = prom("/api/v1/query", query=expr)
+            if err:
+                failures.append(f"{q['where']}: query error {err}: {expr}")
+                continue
+            result = data["result"]
+            if q.get("label_values"):
+                result = [r for r in result if r["metric"].get(q["label_values"])]
+            if result:
+                counts["with_data"] += 1
+                passed += 1
+            else:
+                failures.append(f"{q['where']}: no data for {expr}")
+
+            check_names(q)
+
         for panel in excluded_panels:
             if panel not in seen_panels:
                 failures.append(f"live-exclusions.tsv lists {panel}, which no dashboard has")
@@ -406,12 +414,15 @@ def main():
                             f"({err or 'empty result'})")
         else:
             log(f"exemplars: {len(exemplars)} with trace_id stored, e.g. trace_id={exemplars[0]['labels']['trace_id']}")
+            passed += 1
 
         # ---- the shop target must be healthy (a failing scrape would make everything above "no data") ----
         data, _ = prom("/api/v1/targets")
         for t in (data or {}).get("activeTargets", []):
             if t["health"] != "up":
                 failures.append(f"target {t['labels'].get('job')} {t['scrapeUrl']} is {t['health']}: {t['lastError']}")
+            else:
+                passed += 1
         if shim:
             log(f"exemplar shim: dropped {shim.dropped} exemplars on *_count samples over all scrapes")
 
@@ -424,9 +435,10 @@ def main():
         alerts, _ = prom("/api/v1/alerts")
         active = sorted({(a["labels"]["alertname"], a["state"]) for a in (alerts or {}).get("alerts", [])})
         log(f"alerts active after the chaos phases: {active or 'none'}")
+        for f_ in failures:
+            print(f"FAIL {f_}", flush=True)
+        print(f"verify_live: {passed} passed, {len(failures)} failed", flush=True)
         if failures:
-            for f_ in failures:
-                print(f"FAIL {f_}", flush=True)
             log(f"{len(failures)} failure(s); Prometheus data and logs kept in {work}")
             args.keep = True
             return 1
