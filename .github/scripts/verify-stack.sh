@@ -82,12 +82,13 @@ check_grafana() {
   grafana_get /api/health | jq -e '.database == "ok"' >/dev/null
 }
 
-# Loki: JSON log lines of the service, one of them carrying a trace id (remembered for the next check).
+# Loki: JSON log lines of the service carrying a trace id (the line filter keeps startup lines out); the
+# first such id is remembered for the next check.
 check_loki_logs() {
   local now body
   now=$(date +%s)
   body=$(grafana_get /api/datasources/proxy/uid/loki/loki/api/v1/query_range \
-    --data-urlencode "query=${LOKI_SELECTOR}" --data-urlencode 'limit=200' --data-urlencode 'direction=backward' \
+    --data-urlencode "query=${LOKI_SELECTOR} |= \"traceId\"" --data-urlencode 'limit=100' --data-urlencode 'direction=backward' \
     --data-urlencode "start=$((now - LOOKBACK_SECONDS))000000000" --data-urlencode "end=${now}000000000") || return 1
   TRACE_ID=$(jq -r --arg svc "$SERVICE_NAME" '
     [.data.result[]?.values[]?[1] | fromjson? | objects

@@ -133,7 +133,7 @@ function stubStack({ logs = true, traceIdInLogs = true, metrics = true, exemplar
     if (req.headers.authorization !== expected) return json(res, { message: 'Unauthorized' }, 401);
     if (url.pathname === '/api/health') return json(res, { database: 'ok', version: '13.2.0' });
     if (url.pathname === '/api/datasources/proxy/uid/loki/loki/api/v1/query_range') {
-      assert.equal(url.searchParams.get('query'), '{service="shop"}');
+      assert.equal(url.searchParams.get('query'), '{service="shop"} |= "traceId"');
       const line = JSON.stringify({ timestamp: '2026-11-23T13:00:00Z', level: 'INFO', message: 'order placed', service: 'shop', ...(traceIdInLogs ? { traceId, spanId: '00f067aa0ba902b7' } : {}) });
       return json(res, { status: 'success', data: { resultType: 'streams', result: logs ? [{ stream: { service: 'shop' }, values: [['1', 'not json'], ['2', line]] }] : [] } });
     }
