@@ -127,7 +127,12 @@ export function makeTargets(repoRoot) {
   try {
     // -p prints the database, -q runs nothing, -R/-r drop built-in rules; the ":" goal is a no-op.
     // make exits 1 under -q when a goal is out of date, so the output is taken whatever the status.
-    db = execFileSync('make', ['-pRrq', '-C', repoRoot, ':'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+    // A make of its own: flags and jobserver of an outer make (this test runs under `make test`) stay out.
+    const env = { ...process.env };
+    delete env.MAKEFLAGS;
+    delete env.MFLAGS;
+    delete env.MAKELEVEL;
+    db = execFileSync('make', ['-pRrq', '-C', repoRoot, ':'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
   } catch (e) {
     db = e.stdout ?? '';
   }
