@@ -1,0 +1,111 @@
+package dev.shopwatch.platform;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.File;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SIGTERM against the packaged jar: readiness turns DOWN first, a request that chaos slowed to 1.5 s still
+ * completes with 200, and the process exits within 30 s. Runs the real jar as a child process (Process.destroy()
+ * sends SIGTERM), on a real PostgreSQL.
+ */
+class GracefulShutdownIT {
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    @Test
+    void sigtermDrainsInFlightRequestsAndExits() throws Exception {
+        Path jar = Path.of("target/quarkus-app/quarkus-run.jar");
+        assertThat(jar).as("packaged jar (mvn package)").exists();
+        try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
+            int api = freePort();
+            int mgmt = freePort();
+            ProcessBuilder pb = new ProcessBuilder(javaBin(), "-jar", jar.toString());
+            pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(api));
+            pb.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
+            pb.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(mgmt));
+            pb.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
+            pb.environment().put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres");
+            pb.environment().put("QUARKUS_DATASOURCE_USERNAME", "postgres");
+            pb.environment().put("QUARKUS_DATASOURCE_PASSWORD", "postgres");
+            pb.environment().put("QUARKUS_OTEL_SDK_DISABLED", "true");
+            File log = File.createTempFile("shop-shutdown-", ".log");
+            pb.redirectErrorStream(true).redirectOutput(log);
+            Process service = pb.start();
+            try {
+                String base = "http://127.0.0.1:" + api;
+                String management = "http://127.0.0.1:" + mgmt;
+                waitUntil(() -> status(management + "/q/health/ready") == 200, Duration.ofSeconds(60), "service ready");
+
+                HttpResponse<String> created = send(HttpRequest.newBuilder(URI.create(base + "/api/products"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"sku\":\"SHUT-1\",\"name\":\"Slow\",\"priceCents\":1,\"stock\":1}")));
+                assertThat(created.statusCode()).isEqualTo(201);
+                String location = created.headers().firstValue("Location").orElseThrow();
+                assertThat(send(HttpRequest.newBuilder(URI.create(management + "/chaos")).header("Content-Type", "application/json")
+                        .PUT(HttpRequest.BodyPublishers.ofString("{\"latencyMs\":1500,\"latencyRate\":1.0}"))).statusCode()).isEqualTo(200);
+
+                CompletableFuture<HttpResponse<String>> slow = http.sendAsync(
+                        HttpRequest.newBuilder(URI.create(location)).timeout(Duration.ofSeconds(20)).GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
+                Thread.sleep(300); // the request is now in flight, waiting on the injected delay
+                long sigterm = System.nanoTime();
+                service.destroy(); // SIGTERM
+
+                waitUntil(() -> status(management + "/q/health/ready") == 503, Duration.ofSeconds(3), "readiness DOWN after SIGTERM");
+                HttpResponse<String> finished = slow.get(20, TimeUnit.SECONDS);
+                assertThat(finished.statusCode()).as("in-flight request completes").isEqualTo(200);
+                assertThat(finished.body()).contains("SHUT-1");
+                assertThat(service.waitFor(30, TimeUnit.SECONDS)).as("process exits within 30 s of SIGTERM").isTrue();
+                System.out.printf("graceful shutdown: exited %d ms after SIGTERM%n", (System.nanoTime() - sigterm) / 1_000_000);
+            } finally {
+                service.destroyForcibly();
+            }
+        }
+    }
+
+    private int status(String url) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).GET().build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition, Duration limit, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("timed out waiting for: " + what);
+    }
+
+    private static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
