@@ -129,6 +129,8 @@ final class SloLedger {
                 "phase", "target/s", "actual/s", "requests", "p95 ms", "p99 ms", "failed%", "svc cores", "svc ms/req",
                 "gen cores", "SLO p95<=" + slo.p95Ms()
                         + " p99<=" + slo.p99Ms() + " failed<=" + fmtPct(slo.failedPct()));
+        long t0 = startMillis.get();
+        long elapsedAtReport = t0 == 0 ? 0 : System.currentTimeMillis() - t0;
         Window lastHolding = null;
         Window firstBroken = null;
         for (Window w : windows) {
@@ -141,13 +143,17 @@ final class SloLedger {
                 continue;
             }
             Verdict v = w.verdict(slo);
-            String mark = w.phase.judged() ? (v.holds() ? "holds" : "BREAKS: " + v.why()) : "(not judged)";
+            // A phase the run did not get to the end of (stress stopped, maxDuration) proves nothing either way.
+            boolean complete = w.endMs <= elapsedAtReport;
+            String mark = !w.phase.judged() ? "(not judged)"
+                    : !complete ? "(cut short: the run stopped during this phase)"
+                    : v.holds() ? "holds" : "BREAKS: " + v.why();
             out.printf(Locale.ROOT, "%-28s %9s %9.1f %8d %7d %7d %8s %9s %10s %9s  %s%n", w.phase.name(),
                     w.phase.isRamp() ? LoadProfile.fmt(w.phase.fromRps()) + "->" + LoadProfile.fmt(w.phase.toRps())
                             : LoadProfile.fmt(w.phase.toRps()),
                     w.achievedRps(), w.count(), w.percentile(95), w.percentile(99), fmtPct(w.failedPct()),
                     fmtNum(w.serviceCores(), 2), fmtNum(w.serviceCpuMsPerRequest(), 2), fmtNum(w.gatlingCores(), 2), mark);
-            if (profile == LoadProfile.STRESS && w.phase.judged() && firstBroken == null) {
+            if (profile == LoadProfile.STRESS && w.phase.judged() && complete && firstBroken == null) {
                 if (v.holds()) {
                     lastHolding = w;
                 } else {
