@@ -423,6 +423,15 @@ def main():
                 failures.append(f"target {t['labels'].get('job')} {t['scrapeUrl']} is {t['health']}: {t['lastError']}")
             else:
                 passed += 1
+        # ---- every rule evaluates without error on real data (e.g. no many-to-many matching at run time) ----
+        data, _ = prom("/api/v1/rules")
+        rules = [r for g in (data or {}).get("groups", []) for r in g["rules"]]
+        for r in rules:
+            if r.get("health") != "ok":
+                failures.append(f"rule {r['name']} evaluates with health {r.get('health')}: {r.get('lastError')}")
+            else:
+                passed += 1
+        log(f"rules loaded by Prometheus: {len(rules)}, healthy: {sum(r.get('health') == 'ok' for r in rules)}")
         if shim:
             log(f"exemplar shim: dropped {shim.dropped} exemplars on *_count samples over all scrapes")
 
