@@ -24,6 +24,7 @@ export LOCAL_DIR
 RESULTS=loadtest/target/gatling
 SUMMARY=loadtest/target/loadtest-summary.properties
 LOCAL_SERVICE=src/test/scripts/local-service.sh
+mkdir -p loadtest/target
 
 log() { echo "[loadtest] $*"; }
 die() { echo "[loadtest] error: $*" >&2; exit 1; }
@@ -104,11 +105,26 @@ machine_ticks() {
   awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; total = busy + $5 + $6; print busy, total }' /proc/stat
 }
 
+sink_pid=""
+stop_capacity() {
+  stop_service
+  if [ -n "$sink_pid" ]; then kill "$sink_pid" 2>/dev/null || true; fi
+}
+
 cmd_capacity() {
   need java "install a JDK 17 or newer"
   need mvn "install Apache Maven 3.8 or newer"
   [ -r /proc/self/stat ] || die "capacity reads CPU times from /proc: Linux only"
-  trap stop_service EXIT
+  trap stop_capacity EXIT
+  # Spans are really exported, as in production (tracing on, sampled as configured), to the benchmark sink the
+  # service's scripts provide; without it the exporter's connection attempts fail fast and cost next to nothing.
+  if [ -z "${QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT:-}" ] && [ -f src/test/scripts/otlp-sink.py ] && command -v python3 >/dev/null; then
+    local sink_port=${LOADTEST_SINK_PORT:-44319}
+    python3 src/test/scripts/otlp-sink.py "$sink_port" >"loadtest/target/otlp-sink.log" 2>&1 &
+    sink_pid=$!
+    export QUARKUS_OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port"
+    log "spans exported over OTLP/HTTP to a local sink on :$sink_port"
+  fi
   start_service
   local pid hz cores base_url
   pid=$(service_pid)
@@ -149,7 +165,7 @@ cmd_capacity() {
       printf "whole stress run:    %.0f s wall (incl. Maven start and report), %d requests\n", wall, req
       printf "service CPU:         %.1f s (/proc/%s/stat utime+stime), %.2f ms per request, %.0f %% of the machine\n", svc, "PID", (req > 0 ? 1000 * svc / req : 0), 100 * svc / (wall * cores)
       if (gc != "-" && gw != "-" && gw > 0)
-        printf "Gatling CPU:         %.1f s during %.0f s of injection = %.2f cores, %.0f %% of the machine\n", gc, gw, gc / gw, 100 * gc / (gw * cores)
+        printf "Gatling CPU:         %.1f s during %.0f s of injection = %.2f cores, %.0f %% of the machine, %.2f s per service CPU second\n", gc, gw, gc / gw, 100 * gc / (gw * cores), (svc > 0 ? gc / svc : 0)
       printf "whole machine busy:  %.1f core-seconds of %.0f available (%.0f %%): the rest went to PostgreSQL, Maven and other processes\n", busy, wall * cores, 100 * busy / (wall * cores)
     }' | sed "s|/proc/PID/|/proc/$pid/|"
   log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
