@@ -120,7 +120,7 @@ hpa-summary: ## Markdown of the HPA replica timeline make kind-load recorded (pe
 
 .PHONY: stack-logs-dump
 stack-logs-dump: ## Write every compose container's logs to target/stack-logs/ (for CI artifacts)
-	@$(GH_SCRIPTS)/stack-logs-dump.sh $(STACK_LOGS_DIR)
+	@COMPOSE='$(COMPOSE_CMD)' $(GH_SCRIPTS)/stack-logs-dump.sh $(STACK_LOGS_DIR)
 
 .PHONY: ci-tools
 ci-tools: ## Install on a bare Debian 12 CI container what the CI machine image ships and make test relies on (apt-get)

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Saves what the compose stack said, for a CI artifact when an e2e run fails: `ps` of every container and
 # each service's logs in a file of its own. Compose CLI: https://docs.docker.com/reference/cli/docker/compose/logs/
-#   stack-logs-dump.sh OUT_DIR        (COMPOSE_FILE overrides compose/compose.yaml)
+#   stack-logs-dump.sh OUT_DIR
+# COMPOSE is the compose command line (make passes COMPOSE_CMD from compose/compose.mk); without it the
+# compose file's folder is the project directory, so compose/.env is read as usual.
 set -euo pipefail
 
 [[ $# -eq 1 ]] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
 out=$1
 mkdir -p "$out"
-# compose/.env sits beside the compose file, which is also the project directory, so it is read as usual.
-compose=(docker compose -f "${COMPOSE_FILE:-compose/compose.yaml}")
+read -ra compose <<<"${COMPOSE:-docker compose -f compose/compose.yaml}"
 
 "${compose[@]}" ps --all >"$out/ps.txt" 2>&1 || echo "docker compose ps failed" >>"$out/ps.txt"
 services=$("${compose[@]}" config --services)

@@ -284,6 +284,17 @@ describe('stack-logs-dump.sh', () => {
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(readFileSync(path.join(out, 'shop.log'), 'utf8'), /log of shop/);
     assert.match(readFileSync(path.join(out, 'prometheus.log'), 'utf8'), /log of prometheus/);
+
+    // Through make: the compose command line is compose.mk's, with its project directory and env file.
+    const viaMake = mkdtempSync(path.join(tmpdir(), 'stacklogs-'));
+    writeFileSync(path.join(bin, 'docker'), readFileSync(fake, 'utf8').replace('args="$*"', 'args="$*"\necho "$args" >> "$(dirname "$0")/calls"'));
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    delete env.MAKEFLAGS;
+    delete env.MAKELEVEL;
+    const m = spawnSync('make', ['-C', path.resolve(here, '../..'), 'stack-logs-dump', `STACK_LOGS_DIR=${viaMake}`], { encoding: 'utf8', env });
+    assert.equal(m.status, 0, m.stdout + m.stderr);
+    assert.match(readFileSync(path.join(viaMake, 'shop.log'), 'utf8'), /log of shop/);
+    assert.match(readFileSync(path.join(bin, 'calls'), 'utf8'), /^compose --project-directory compose -f compose\/compose\.yaml --env-file compose\/\.env config --services$/m);
   });
 });
 
