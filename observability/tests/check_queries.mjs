@@ -10,7 +10,8 @@
 //   - every alert has severity page|ticket, summary, description and a runbook_url whose anchor is a section of
 //     observability/prometheus/RUNBOOK.md (and every runbook section belongs to an alert);
 //   - every alert has a promtool test where it fires and one where it stays quiet;
-//   - recording rule names follow level:metric:operations.
+//   - recording rule names follow level:metric:operations;
+//   - time-series latency panels on the request histogram ask for exemplars.
 // Writes a manifest (every query with dashboard variables replaced, its metric names and label names) that
 // verify_live.py evaluates on a real Prometheus. Exits 1 on any failed check.
 // Dashboard JSON model: https://grafana.com/docs/grafana/latest/dashboards/build-dashboards/view-dashboard-json-model/
@@ -171,7 +172,12 @@ for (const file of dashFiles) {
       if (!ds) continue;
       const panelKey = `${dash.uid}/${p.title}`;
       const tw = `${where} ${t.refId}`;
-      if (ds.type === 'prometheus') addQuery({ where: tw, panel: panelKey, kind: 'promql', raw: t.expr || '', vars });
+      if (ds.type === 'prometheus') {
+        addQuery({ where: tw, panel: panelKey, kind: 'promql', raw: t.expr || '', vars });
+        // Latency panels built from the request histogram must ask for exemplars (the link to the trace).
+        if (/histogram_quantile\(.*http_server_requests_seconds_bucket/s.test(t.expr || '') && t.exemplar !== true
+            && p.type === 'timeseries') fail(`${tw}: latency query without "exemplar": true`);
+      }
       else if (ds.type === 'loki') addQuery({ where: tw, panel: panelKey, kind: 'logql', raw: t.expr || '', vars });
       else if (ds.type === 'tempo') addQuery({ where: tw, panel: panelKey, kind: 'traceql', raw: t.query || '', vars });
       else fail(`${tw}: unexpected datasource type ${ds.type}`);
