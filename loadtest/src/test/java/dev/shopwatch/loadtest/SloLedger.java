@@ -102,8 +102,14 @@ final class SloLedger {
     }
 
     /**
-     * True once a judged phase that ended at least {@code graceMs} ago broke the SLO: stress stops there, since
-     * the steps above it cannot hold either.
+     * A break of the SLO counts once it is confirmed: this many judged phases in a row broke it. One bad step on a
+     * shared machine (a GC pause, a neighbour's burst) does not end a stress run.
+     */
+    static final int CONFIRMING_BREAKS = 2;
+
+    /**
+     * True once CONFIRMING_BREAKS judged phases in a row, each ended at least {@code graceMs} ago, broke the SLO:
+     * stress stops there, since the steps above cannot hold either.
      */
     boolean sloBroken(Slo slo, long graceMs) {
         long t0 = startMillis.get();
@@ -111,8 +117,13 @@ final class SloLedger {
             return false;
         }
         long elapsed = System.currentTimeMillis() - t0;
+        int inARow = 0;
         for (Window w : windows) {
-            if (w.phase.judged() && w.endMs + graceMs <= elapsed && w.count() > 0 && !w.verdict(slo).holds()) {
+            if (!w.phase.judged() || w.endMs + graceMs > elapsed) {
+                continue;
+            }
+            inARow = w.count() > 0 && !w.verdict(slo).holds() ? inARow + 1 : 0;
+            if (inARow >= CONFIRMING_BREAKS) {
                 return true;
             }
         }
@@ -133,6 +144,8 @@ final class SloLedger {
         long elapsedAtReport = t0 == 0 ? 0 : System.currentTimeMillis() - t0;
         Window lastHolding = null;
         Window firstBroken = null;
+        int breaksInARow = 0;
+        boolean breakConfirmed = false;
         for (Window w : windows) {
             if (w.count() == 0 && w.phase.judged()) {
                 out.printf(Locale.ROOT, "%-28s %9s %9s %8d %7s %7s %8s  %s%n", w.phase.name(),
@@ -153,11 +166,16 @@ final class SloLedger {
                             : LoadProfile.fmt(w.phase.toRps()),
                     w.achievedRps(), w.count(), w.percentile(95), w.percentile(99), fmtPct(w.failedPct()),
                     fmtNum(w.serviceCores(), 2), fmtNum(w.serviceCpuMsPerRequest(), 2), fmtNum(w.gatlingCores(), 2), mark);
-            if (profile == LoadProfile.STRESS && w.phase.judged() && complete && firstBroken == null) {
+            // Capacity: the last step that held before the confirmed break (a lone broken step is a blip).
+            if (profile == LoadProfile.STRESS && w.phase.judged() && complete && !breakConfirmed) {
                 if (v.holds()) {
                     lastHolding = w;
+                    firstBroken = null;
+                    breaksInARow = 0;
                 } else {
-                    firstBroken = w;
+                    firstBroken = breaksInARow == 0 ? w : firstBroken;
+                    breaksInARow++;
+                    breakConfirmed = breaksInARow >= CONFIRMING_BREAKS;
                 }
             }
         }
@@ -202,7 +220,7 @@ final class SloLedger {
         if (profile == LoadProfile.STRESS) {
             out.println("---------------- capacity (last step that held the SLO) ----------------");
             if (lastHolding == null) {
-                out.println("CAPACITY: none - the first step already broke the SLO"
+                out.println("CAPACITY: none - no step held the SLO"
                         + (firstBroken != null ? " (" + firstBroken.verdict(slo).why() + ")" : "")
                         + "; retry with a smaller -Drps");
                 summary.setProperty("capacity.rps", "0");
@@ -211,7 +229,7 @@ final class SloLedger {
                         lastHolding.achievedRps(), lastHolding.phase.name(), lastHolding.percentile(95),
                         lastHolding.percentile(99), fmtPct(lastHolding.failedPct()));
                 out.println(firstBroken != null
-                        ? "           next step " + firstBroken.phase.name() + " broke it: " + firstBroken.verdict(slo).why()
+                        ? "           from " + firstBroken.phase.name() + " on, the SLO broke: " + firstBroken.verdict(slo).why()
                         : "           no step broke the SLO: the capacity is at least this; rerun with more -Dsteps or a larger -Drps");
                 summary.setProperty("capacity.rps", String.format(Locale.ROOT, "%.1f", lastHolding.achievedRps()));
                 summary.setProperty("capacity.targetRps", LoadProfile.fmt(lastHolding.phase.toRps()));
