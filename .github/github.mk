@@ -133,4 +133,4 @@ verify-action-pins: ## Check online that each pinned action SHA is the commit of
 
 .PHONY: kind-diagnostics
 kind-diagnostics: ## Write the kind cluster's objects, events, HPA state and pod logs to target/kind-diagnostics/
-	@$(GH_SCRIPTS)/kind-diagnostics.sh $(KIND_DIAG_DIR) $(KIND_NAMESPACE)
+	@KUBE_CONTEXT=kind-$(or $(KIND_CLUSTER),shop) $(GH_SCRIPTS)/kind-diagnostics.sh $(KIND_DIAG_DIR) $(KIND_NAMESPACE)

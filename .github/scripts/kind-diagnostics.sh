@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Saves the state of the kind cluster when an e2e run fails: objects, events, HPA and metrics-server view,
 # and the logs of every pod in the platform's namespace. kubectl: https://kubernetes.io/docs/reference/kubectl/
-#   kind-diagnostics.sh OUT_DIR [NAMESPACE]
+#   kind-diagnostics.sh OUT_DIR [NAMESPACE]      (KUBE_CONTEXT picks the kubeconfig context, e.g. kind-shop)
 set -euo pipefail
 
 [[ $# -ge 1 ]] || { echo "usage: $0 OUT_DIR [NAMESPACE]" >&2; exit 2; }
 out=$1
 ns=${2:-shop}
 mkdir -p "$out"
+kubectl() { command kubectl ${KUBE_CONTEXT:+--context "$KUBE_CONTEXT"} "$@"; }
 
 # Each command may fail on a half-created cluster; keep going and record what it said.
 save() {

@@ -425,3 +425,37 @@ describe('require-tool.sh', () => {
     assert.equal(run('require-tool.sh', ['jq']).code, 2);
   });
 });
+
+describe('kind-diagnostics.sh', () => {
+  test('saves objects, events, HPA state and one log file per pod, through make, with the kind context', () => {
+    const bin = mkdtempSync(path.join(tmpdir(), 'fakebin-'));
+    writeFileSync(
+      path.join(bin, 'kubectl'),
+      [
+        '#!/usr/bin/env bash',
+        '# Fake kubectl: records its arguments; lists two pods; fails `top` as a cluster without metrics would.',
+        'echo "$*" >> "$(dirname "$0")/calls"',
+        'case "$*" in',
+        '  *"get pods -o name"*) printf "pod/shop-1\\npod/postgres-0\\n" ;;',
+        '  *" top "*) echo "error: Metrics API not available" >&2; exit 1 ;;',
+        '  *" logs "*) echo "log of ${*: -1}" ;;',
+        '  *) echo "output of $*" ;;',
+        'esac',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(path.join(bin, 'kubectl'), 0o755);
+    const out = mkdtempSync(path.join(tmpdir(), 'kinddiag-'));
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    delete env.MAKEFLAGS;
+    delete env.MAKELEVEL;
+    const m = spawnSync('make', ['-C', path.resolve(here, '../..'), 'kind-diagnostics', `KIND_DIAG_DIR=${out}`], { encoding: 'utf8', env });
+    assert.equal(m.status, 0, m.stdout + m.stderr);
+    assert.match(readFileSync(path.join(out, 'logs-shop-1.txt'), 'utf8'), /log of pod\/shop-1/);
+    assert.match(readFileSync(path.join(out, 'hpa.txt'), 'utf8'), /describe hpa/);
+    // A failing command is recorded, not fatal.
+    assert.match(readFileSync(path.join(out, 'top-pods.txt'), 'utf8'), /Metrics API not available[\s\S]*\(failed: kubectl -n shop top pods\)/);
+    const calls = readFileSync(path.join(bin, 'calls'), 'utf8').trim().split('\n');
+    assert.ok(calls.every((c) => c.startsWith('--context kind-shop ')), calls.join('\n'));
+  });
+});
