@@ -5,6 +5,7 @@
 #   src/test/scripts/local-service.sh start   # initdb + postgres + java -jar, waits until /q/health/ready is UP
 #   src/test/scripts/local-service.sh stop    # stops both (also on a half-started run)
 #   src/test/scripts/local-service.sh status
+#   src/test/scripts/local-service.sh service-restart   # restart only the service (new env), PostgreSQL keeps running
 #
 # Environment (all optional): API_PORT (8080), MGMT_PORT (9000), PG_PORT (55432), LOCAL_DIR (target/local-$API_PORT),
 # JAR (target/quarkus-app/quarkus-run.jar), JAVA_OPTS, and any QUARKUS_* / DEPLOYMENT_ENVIRONMENT variable, passed
@@ -69,20 +70,24 @@ start_service() {
   QUARKUS_DATASOURCE_USERNAME=${QUARKUS_DATASOURCE_USERNAME:-shop} QUARKUS_DATASOURCE_PASSWORD=${QUARKUS_DATASOURCE_PASSWORD:-shop} \
     nohup java ${JAVA_OPTS:-} -jar "$JAR" >"$SERVICE_LOG" 2>&1 &
   echo $! > "$SERVICE_PID"
-  local i
-  for i in $(seq 1 120); do
+  local launched now
+  launched=$(date +%s%N)
+  while :; do
     if curl -fsS "http://127.0.0.1:$MGMT_PORT/q/health/ready" >/dev/null 2>&1; then
-      echo "local-service: ready after ~$((i / 2)) s (pid $(cat "$SERVICE_PID"))"
+      now=$(date +%s%N)
+      echo "local-service: ready after $(awk -v a="$launched" -v b="$now" 'BEGIN {printf "%.2f", (b - a) / 1e9}') s (pid $(cat "$SERVICE_PID"))"
       return 0
     fi
     kill -0 "$(cat "$SERVICE_PID")" 2>/dev/null || { tail -n 30 "$SERVICE_LOG" >&2; die "the service exited during start-up"; }
-    sleep 0.5
+    now=$(date +%s%N)
+    [ $(((now - launched) / 1000000000)) -lt 60 ] || break
+    sleep 0.1
   done
   tail -n 30 "$SERVICE_LOG" >&2
   die "the service did not become ready within 60 s"
 }
 
-stop_all() {
+stop_service() {
   if [ -f "$SERVICE_PID" ]; then
     local pid; pid=$(cat "$SERVICE_PID")
     if kill -0 "$pid" 2>/dev/null; then
@@ -92,6 +97,10 @@ stop_all() {
     fi
     rm -f "$SERVICE_PID"
   fi
+}
+
+stop_all() {
+  stop_service
   if [ -f "$PGDATA/postmaster.pid" ]; then
     as_pg "$(pg_bin)/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null || true
   fi
@@ -101,7 +110,8 @@ stop_all() {
 case "${1:-}" in
   start) start_pg; start_service ;;
   stop) stop_all ;;
+  service-restart) stop_service; start_pg; start_service ;;
   status)
     if [ -f "$SERVICE_PID" ] && kill -0 "$(cat "$SERVICE_PID")" 2>/dev/null; then echo "running (pid $(cat "$SERVICE_PID"))"; else echo "stopped"; fi ;;
-  *) die "usage: $0 start|stop|status" ;;
+  *) die "usage: $0 start|stop|status|service-restart" ;;
 esac
