@@ -4,6 +4,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -170,6 +171,20 @@ describe('make plumbing', () => {
     assert.equal(makeCalls('make -C k8s kind-up').others.length, 1);
     assert.equal(makeCalls('make test | tee log').others.length, 1);
     assert.equal(makeCalls('make $(echo test)').others.length, 1);
+  });
+
+  test('every target the workflows call is documented in make help', () => {
+    const env = { ...process.env };
+    delete env.MAKEFLAGS;
+    delete env.MAKELEVEL;
+    // Strip the colour codes `make help` prints; each target line is "  name   description".
+    const help = spawnSync('make', ['-C', repoRoot, 'help'], { encoding: 'utf8', env }).stdout.replace(/\x1b\[[0-9;]*m/g, '');
+    const documented = new Set(help.split('\n').map((l) => /^\s+(\S+)\s{2,}\S/.exec(l)?.[1]).filter(Boolean));
+    for (const file of files) {
+      for (const { run } of runSteps(parse(readFileSync(file, 'utf8')))) {
+        for (const c of makeCalls(run).calls) for (const t of c.targets) assert.ok(documented.has(t), `${path.basename(file)}: make ${t} has no ## description`);
+      }
+    }
   });
 
   test('every make call in the workflows is a plain make command', () => {
