@@ -13,8 +13,10 @@ Steps, all on loopback, all stopped at the end (only the processes started here)
      (PUT :MGMT_PORT/chaos) so that slow and 5xx series exist, and a forced GC so GC pause series exist;
   5. checks: every dashboard and recording-rule query returns data (except panels listed in
      live-exclusions.tsv), every alert expression is accepted by Prometheus, exemplars with trace_id are stored for
-     http_server_requests_seconds_bucket, the service answers Prometheus 3.x's Accept header with OpenMetrics,
-     and every metric and label name used exists in the real /q/metrics output or in a listed exporter.
+     http_server_requests_seconds_bucket, an exemplar of a 5xx bucket names a trace whose ERROR line is in the
+     service's JSON log (the metrics -> trace -> logs chain), the service answers Prometheus 3.x's Accept header
+     with OpenMetrics, every rule is healthy, and every metric and label name used exists in the real /q/metrics
+     output or in a listed exporter.
 Only the Python standard library. Prometheus HTTP API: https://prometheus.io/docs/prometheus/latest/querying/api/
 """
 import argparse
@@ -415,6 +417,33 @@ def main():
         else:
             log(f"exemplars: {len(exemplars)} with trace_id stored, e.g. trace_id={exemplars[0]['labels']['trace_id']}")
             passed += 1
+
+        # ---- metrics -> exemplar -> trace id -> logs: the chain the dashboards link, on real data ----
+        # The "Error logs" panel selects {service="shop", level="ERROR"} (Loki labels from the JSON keys) and links
+        # the traceId field to Tempo. The service's own log must have such lines, and an exemplar on a 5xx bucket
+        # must name a trace whose ERROR line is in that log.
+        error_traces = set()
+        with open(os.path.join(env["LOCAL_DIR"], "service.log"), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if rec.get("level") == "ERROR" and rec.get("service") == "shop" and rec.get("traceId"):
+                    error_traces.add(rec["traceId"])
+        data, err = prom("/api/v1/query_exemplars", start=str(now - 600), end=str(now),
+                         query='http_server_requests_seconds_bucket{service="shop", status=~"5.."}')
+        error_exemplars = {e["labels"].get("trace_id") for s_ in (data or []) for e in s_.get("exemplars", [])}
+        joined = error_exemplars & error_traces
+        if not error_traces:
+            failures.append("the service logged no ERROR line with service=shop and a traceId during chaos errors")
+        elif not joined:
+            failures.append(f"no exemplar of a 5xx bucket ({len(error_exemplars)}) names a trace of an ERROR log line "
+                            f"({len(error_traces)})")
+        else:
+            passed += 1
+            log(f"exemplar -> logs: {len(joined)} trace id(s) of 5xx exemplars found in ERROR log lines, "
+                f"e.g. {sorted(joined)[0]}")
 
         # ---- the shop target must be healthy (a failing scrape would make everything above "no data") ----
         data, _ = prom("/api/v1/targets")
