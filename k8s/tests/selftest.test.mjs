@@ -60,10 +60,14 @@ describe("the broken fixture is rejected", () => {
     rejects(problems, "terminationGracePeriodSeconds 20");
   });
 
-  test("JAVA_OPTS: a heap share the image's entrypoint would not use", () => {
-    const dockerfile = 'ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50.0", "-jar", "app.jar"]';
-    rejects(javaOptsInEffect(broken, dockerfile), "the image ignores JAVA_OPTS and uses 50.0");
-    assert.deepEqual(javaOptsInEffect(broken, 'ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar app.jar"]'), []);
+  test("JVM flags: a heap share the image's entrypoint would override, or a JAVA_OPTS nothing reads", () => {
+    const entrypoint = (flags) => `# comment\nENTRYPOINT ["java", \\\n    ${flags}\\\n    "-jar", "app.jar"]\n`;
+    rejects(javaOptsInEffect(broken, entrypoint('"-XX:MaxRAMPercentage=50.0", ')), "overridden by the image's ENTRYPOINT (50.0)");
+    assert.deepEqual(javaOptsInEffect(broken, entrypoint("")), [], "no flag in the ENTRYPOINT: JDK_JAVA_OPTIONS rules");
+    const withJavaOpts = structuredClone(broken);
+    const cm = withJavaOpts.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("shop-"));
+    cm.data.JAVA_OPTS = "-Xmx100m";
+    rejects(javaOptsInEffect(withJavaOpts, entrypoint('"-XX:MaxRAMPercentage=75.0", ')), "JAVA_OPTS is set, but the image's ENTRYPOINT never reads it");
   });
 
   test("PodDisruptionBudget: minAvailable equal to the HPA minimum", () => {

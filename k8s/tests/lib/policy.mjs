@@ -218,26 +218,44 @@ export function shopMatchesService(objects, props) {
   const sa = objects.find((o) => o.kind === "ServiceAccount" && o.metadata.name === (spec.serviceAccountName ?? "default"));
   if (sa?.automountServiceAccountToken !== false) p("ServiceAccount does not set automountServiceAccountToken: false");
   if (!(spec.topologySpreadConstraints ?? []).some((t) => t.topologyKey === "kubernetes.io/hostname")) p("no topologySpreadConstraints across nodes");
-  if (!/-XX:MaxRAMPercentage=\d+/.test(envValue(objects, c, "JAVA_OPTS") ?? "")) p("JAVA_OPTS has no -XX:MaxRAMPercentage");
   return problems;
 }
 
+/** The ENTRYPOINT instruction of a Dockerfile, continuation lines joined (comments dropped). */
+export function dockerEntrypoint(dockerfile) {
+  const lines = dockerfile.split("\n").filter((l) => !l.trimStart().startsWith("#"));
+  const start = lines.findIndex((l) => /^\s*ENTRYPOINT\b/.test(l));
+  if (start < 0) return "";
+  let text = "";
+  for (let i = start; i < lines.length; i++) {
+    text += lines[i].replace(/\\\s*$/, " ");
+    if (!/\\\s*$/.test(lines[i])) break;
+  }
+  return text;
+}
+
 /**
- * JAVA_OPTS must be in effect: either the image's entrypoint reads it, or the flags it sets equal the ones the
- * entrypoint passes anyway (so the manifest never claims a heap size the JVM does not use).
+ * The heap share the manifest sets must be the one the JVM in the image really uses. The shop sets it in
+ * JDK_JAVA_OPTIONS (read by the java launcher, placed before the ENTRYPOINT's own flags, so an ENTRYPOINT flag
+ * wins) or in JAVA_OPTS (only if the ENTRYPOINT passes $JAVA_OPTS on).
  */
 export function javaOptsInEffect(objects, dockerfile) {
   const deploy = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
   const c = deploy && podOf(deploy).spec.containers.find((x) => x.name === "shop");
-  const opts = (c && envValue(objects, c, "JAVA_OPTS")) ?? "";
-  const entrypoint = dockerfile.split("\n").filter((l) => !l.trimStart().startsWith("#")).join("\n");
-  if (/JAVA_OPTS/.test(entrypoint)) return [];
-  const percent = (text) => /-XX:MaxRAMPercentage=([\d.]+)/.exec(text)?.[1];
-  const mine = percent(opts);
+  if (!c) return ["shop: no container"];
+  const entrypoint = dockerEntrypoint(dockerfile);
+  const percent = (text) => /-XX:MaxRAMPercentage=([\d.]+)/.exec(text ?? "")?.[1];
+  const jdk = envValue(objects, c, "JDK_JAVA_OPTIONS");
+  const javaOpts = envValue(objects, c, "JAVA_OPTS");
+  const problems = [];
+  if (javaOpts !== undefined && !/JAVA_OPTS/.test(entrypoint)) problems.push("shop: JAVA_OPTS is set, but the image's ENTRYPOINT never reads it");
+  const mine = percent(jdk) ?? (/JAVA_OPTS/.test(entrypoint) ? percent(javaOpts) : undefined);
+  if (mine === undefined) return [...problems, "shop: no -XX:MaxRAMPercentage in JDK_JAVA_OPTIONS (or a JAVA_OPTS the image reads)"];
   const image = percent(entrypoint);
-  return mine !== undefined && image !== undefined && Number(mine) === Number(image)
-    ? []
-    : [`JAVA_OPTS sets MaxRAMPercentage=${mine}, but the image ignores JAVA_OPTS and uses ${image}`];
+  if (image !== undefined && Number(image) !== Number(mine)) {
+    problems.push(`shop: MaxRAMPercentage=${mine} is overridden by the image's ENTRYPOINT (${image})`);
+  }
+  return problems;
 }
 
 /** An environment variable of a container, from `env` or an `envFrom` ConfigMap of the same build. */
