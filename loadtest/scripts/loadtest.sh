@@ -100,6 +100,17 @@ service_pid() {
 proc_ticks() {
   awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
+# CPU ticks of the local PostgreSQL: the postmaster (with its exited children) plus its live backends.
+pg_ticks() {
+  local pm
+  pm=$(head -n 1 "$LOCAL_DIR/pgdata/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+  {
+    awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$pm/stat" 2>/dev/null || true
+    for child in $(pgrep -P "$pm" || true); do
+      awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$child/stat" 2>/dev/null || true
+    done
+  } | awk '{ s += $1 } END { print s + 0 }'
+}
 # Busy and total jiffies of the whole machine (first line of /proc/stat).
 machine_ticks() {
   awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; total = busy + $5 + $6; print busy, total }' /proc/stat
@@ -135,14 +146,18 @@ cmd_capacity() {
 
   local opts=()
   mapfile -t opts < <(gatling_opts stress "$base_url")
-  local svc_before svc_after m_before m_after t_before t_after rc=0
+  local svc_before svc_after pg_before pg_after sink_before=0 sink_after=0 m_before m_after t_before t_after rc=0
   svc_before=$(proc_ticks "$pid")
+  pg_before=$(pg_ticks)
+  [ -z "$sink_pid" ] || sink_before=$(proc_ticks "$sink_pid")
   read -r -a m_before < <(machine_ticks)
   t_before=$(date +%s.%N)
   # shellcheck disable=SC2086 # MVN is a command with its flags
   $MVN -f loadtest/pom.xml gatling:test "${opts[@]}" "-DservicePid=$pid" "-DclockTicks=$hz" || rc=$?
   t_after=$(date +%s.%N)
   svc_after=$(proc_ticks "$pid")
+  pg_after=$(pg_ticks)
+  [ -z "$sink_pid" ] || sink_after=$(proc_ticks "$sink_pid")
   read -r -a m_after < <(machine_ticks)
   [ "$rc" = 0 ] || die "the stress run failed (exit $rc): the service did not even answer half of the requests"
 
@@ -159,14 +174,17 @@ cmd_capacity() {
   fi
   awk -v sb="$svc_before" -v sa="$svc_after" -v hz="$hz" -v t0="$t_before" -v t1="$t_after" -v cores="$cores" \
       -v mb="${m_before[0]}" -v ma="${m_after[0]}" -v gc="$(summary gatlingCpuSeconds)" -v req="$(summary requests)" \
-      -v gw="$(summary wallSeconds)" '
+      -v gw="$(summary wallSeconds)" -v pg="$((pg_after - pg_before))" -v sink="$((sink_after - sink_before))" '
     BEGIN {
       svc = (sa - sb) / hz; wall = t1 - t0; busy = (ma - mb) / hz
       printf "whole stress run:    %.0f s wall (incl. Maven start and report), %d requests\n", wall, req
       printf "service CPU:         %.1f s (/proc/%s/stat utime+stime), %.2f ms per request, %.0f %% of the machine\n", svc, "PID", (req > 0 ? 1000 * svc / req : 0), 100 * svc / (wall * cores)
       if (gc != "-" && gw != "-" && gw > 0)
         printf "Gatling CPU:         %.1f s during %.0f s of injection = %.2f cores, %.0f %% of the machine, %.2f s per service CPU second\n", gc, gw, gc / gw, 100 * gc / (gw * cores), (svc > 0 ? gc / svc : 0)
-      printf "whole machine busy:  %.1f core-seconds of %.0f available (%.0f %%): the rest went to PostgreSQL, Maven and other processes\n", busy, wall * cores, 100 * busy / (wall * cores)
+      printf "PostgreSQL CPU:      %.1f s, %.2f ms per request\n", pg / hz, (req > 0 ? 1000 * pg / hz / req : 0)
+      if (sink > 0) printf "span sink CPU:       %.1f s (the benchmark OTLP receiver)\n", sink / hz
+      other = busy - svc - (gc != "-" ? gc : 0) - pg / hz - sink / hz
+      printf "whole machine busy:  %.1f core-seconds of %.0f available (%.0f %%); Maven and neighbours took %.1f of them\n", busy, wall * cores, 100 * busy / (wall * cores), (other > 0 ? other : 0)
     }' | sed "s|/proc/PID/|/proc/$pid/|"
   log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
   log "report: $(latest_report)"

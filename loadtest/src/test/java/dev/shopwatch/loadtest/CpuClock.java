@@ -36,6 +36,23 @@ final class CpuClock {
         return -1;
     }
 
+    /**
+     * CPU time the whole machine spent busy (all cores: user, nice, system, irq, softirq, steal from the first
+     * line of /proc/stat), or -1 off Linux. Busy minus the service and Gatling is everything else: PostgreSQL,
+     * the span sink, and any neighbour that competed for the cores during the run.
+     */
+    long machineBusyNanos() {
+        try {
+            String cpu = Files.readAllLines(Path.of("/proc/stat")).get(0);
+            String[] f = cpu.trim().split("\\s+");
+            long busy = Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
+                    + Long.parseLong(f[7]) + Long.parseLong(f[8]);
+            return busy * 1_000_000_000L / clockTicksPerSecond;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** CPU time of the service process (user + system), or -1 when unknown or gone. */
     long serviceNanos() {
         if (serviceStat == null) {

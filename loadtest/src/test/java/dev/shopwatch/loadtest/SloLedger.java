@@ -44,6 +44,7 @@ final class SloLedger {
     private long lastSampleAt;
     private long lastServiceCpu = -1;
     private long lastGatlingCpu = -1;
+    private long lastMachineBusy = -1;
 
     /**
      * Books the CPU both processes used since the previous sample to the phase now running (the monitor calls
@@ -53,17 +54,19 @@ final class SloLedger {
         long now = System.nanoTime();
         long service = clock.serviceNanos();
         long gatling = clock.gatlingNanos();
+        long machine = clock.machineBusyNanos();
         if (lastSampleAt != 0) {
             long wall = now - lastSampleAt;
             long serviceDelta = service >= 0 && lastServiceCpu >= 0 ? service - lastServiceCpu : -1;
             long gatlingDelta = gatling >= 0 && lastGatlingCpu >= 0 ? gatling - lastGatlingCpu : -1;
-            whole.addCpu(wall, serviceDelta, gatlingDelta);
+            long machineDelta = machine >= 0 && lastMachineBusy >= 0 ? machine - lastMachineBusy : -1;
+            whole.addCpu(wall, serviceDelta, gatlingDelta, machineDelta);
             long t0 = startMillis.get();
             if (t0 != 0) {
                 long elapsed = System.currentTimeMillis() - t0;
                 for (Window w : windows) {
                     if (elapsed > w.startMs && elapsed <= w.endMs) {
-                        w.addCpu(wall, serviceDelta, gatlingDelta);
+                        w.addCpu(wall, serviceDelta, gatlingDelta, machineDelta);
                         break;
                     }
                 }
@@ -72,6 +75,7 @@ final class SloLedger {
         lastSampleAt = now;
         lastServiceCpu = service;
         lastGatlingCpu = gatling;
+        lastMachineBusy = machine;
     }
 
     /** Called by the first persona user: the clock of the phases starts when the personas' injection does. */
@@ -136,9 +140,9 @@ final class SloLedger {
         out.println();
         out.println("================ shop load test: profile " + profile.name().toLowerCase(Locale.ROOT)
                 + " against " + settings.baseUrl() + " ================");
-        out.printf(Locale.ROOT, "%-28s %9s %9s %8s %7s %7s %8s %9s %10s %9s  %s%n",
+        out.printf(Locale.ROOT, "%-28s %9s %9s %8s %7s %7s %8s %9s %10s %9s %11s  %s%n",
                 "phase", "target/s", "actual/s", "requests", "p95 ms", "p99 ms", "failed%", "svc cores", "svc ms/req",
-                "gen cores", "SLO p95<=" + slo.p95Ms()
+                "gen cores", "other cores", "SLO p95<=" + slo.p95Ms()
                         + " p99<=" + slo.p99Ms() + " failed<=" + fmtPct(slo.failedPct()));
         long t0 = startMillis.get();
         long elapsedAtReport = t0 == 0 ? 0 : System.currentTimeMillis() - t0;
@@ -161,11 +165,12 @@ final class SloLedger {
             String mark = !w.phase.judged() ? "(not judged)"
                     : !complete ? "(cut short: the run stopped during this phase)"
                     : v.holds() ? "holds" : "BREAKS: " + v.why();
-            out.printf(Locale.ROOT, "%-28s %9s %9.1f %8d %7d %7d %8s %9s %10s %9s  %s%n", w.phase.name(),
+            out.printf(Locale.ROOT, "%-28s %9s %9.1f %8d %7d %7d %8s %9s %10s %9s %11s  %s%n", w.phase.name(),
                     w.phase.isRamp() ? LoadProfile.fmt(w.phase.fromRps()) + "->" + LoadProfile.fmt(w.phase.toRps())
                             : LoadProfile.fmt(w.phase.toRps()),
                     w.achievedRps(), w.count(), w.percentile(95), w.percentile(99), fmtPct(w.failedPct()),
-                    fmtNum(w.serviceCores(), 2), fmtNum(w.serviceCpuMsPerRequest(), 2), fmtNum(w.gatlingCores(), 2), mark);
+                    fmtNum(w.serviceCores(), 2), fmtNum(w.serviceCpuMsPerRequest(), 2), fmtNum(w.gatlingCores(), 2),
+                    fmtNum(w.otherCores(), 2), mark);
             // Capacity: the last step that held before the confirmed break (a lone broken step is a blip).
             if (profile == LoadProfile.STRESS && w.phase.judged() && complete && !breakConfirmed) {
                 if (v.holds()) {
@@ -189,11 +194,13 @@ final class SloLedger {
             }
             out.println(dbg);
         }
-        out.printf(Locale.ROOT, "%-28s %9s %9s %8d %7d %7d %8s %9s %10s %9s%n", "whole run (incl. seeding)", "", "",
+        out.printf(Locale.ROOT, "%-28s %9s %9s %8d %7d %7d %8s %9s %10s %9s %11s%n", "whole run (incl. seeding)", "", "",
                 whole.count(), whole.percentile(95), whole.percentile(99), fmtPct(whole.failedPct()),
-                fmtNum(whole.serviceCores(), 2), fmtNum(whole.serviceCpuMsPerRequest(), 2), fmtNum(whole.gatlingCores(), 2));
-        out.println("(svc cores / gen cores: CPU cores busy with the service (needs -DservicePid) and with Gatling itself;"
-                + " svc ms/req: service CPU time per request)");
+                fmtNum(whole.serviceCores(), 2), fmtNum(whole.serviceCpuMsPerRequest(), 2), fmtNum(whole.gatlingCores(), 2),
+                fmtNum(whole.otherCores(), 2));
+        out.println("(svc cores / gen cores: cores busy with the service (needs -DservicePid) and with Gatling itself;"
+                + " svc ms/req: service CPU time per request; other cores: the rest of the machine's busy time -"
+                + " PostgreSQL, span sink, neighbours)");
         if (!outcomes.isEmpty()) {
             StringBuilder sb = new StringBuilder("business outcomes:");
             outcomes.entrySet().stream().sorted(Map.Entry.comparingByKey())
@@ -239,6 +246,7 @@ final class SloLedger {
                 summary.setProperty("capacity.failedPct", fmtPct(lastHolding.failedPct()));
                 summary.setProperty("capacity.requests", Long.toString(lastHolding.count()));
                 summary.setProperty("capacity.gatlingCores", fmtNum(lastHolding.gatlingCores(), 2));
+                summary.setProperty("capacity.otherCores", fmtNum(lastHolding.otherCores(), 2));
                 if (lastHolding.serviceCpuKnown) {
                     summary.setProperty("capacity.serviceCores", fmtNum(lastHolding.serviceCores(), 2));
                     summary.setProperty("capacity.serviceCpuMsPerRequest", fmtNum(lastHolding.serviceCpuMsPerRequest(), 3));
@@ -329,7 +337,9 @@ final class SloLedger {
         final LongAdder sampledWallNanos = new LongAdder();
         final LongAdder serviceCpuNanos = new LongAdder();
         final LongAdder gatlingCpuNanos = new LongAdder();
+        final LongAdder machineBusyNanos = new LongAdder();
         volatile boolean serviceCpuKnown;
+        volatile boolean machineKnown;
 
         Window(Phase phase, long startMs, long endMs) {
             this.phase = phase;
@@ -352,8 +362,12 @@ final class SloLedger {
             return requests.sum();
         }
 
-        void addCpu(long wallNanos, long serviceNanos, long gatlingNanos) {
+        void addCpu(long wallNanos, long serviceNanos, long gatlingNanos, long machineNanos) {
             sampledWallNanos.add(wallNanos);
+            if (machineNanos >= 0) {
+                machineBusyNanos.add(machineNanos);
+                machineKnown = true;
+            }
             if (serviceNanos >= 0) {
                 serviceCpuNanos.add(serviceNanos);
                 serviceCpuKnown = true;
@@ -372,6 +386,16 @@ final class SloLedger {
         double gatlingCores() {
             long wall = sampledWallNanos.sum();
             return wall > 0 ? (double) gatlingCpuNanos.sum() / wall : -1;
+        }
+
+        /** Cores busy with anything but the service and Gatling (PostgreSQL, neighbours), or -1 if unknown. */
+        double otherCores() {
+            long wall = sampledWallNanos.sum();
+            if (!machineKnown || wall <= 0) {
+                return -1;
+            }
+            long others = machineBusyNanos.sum() - gatlingCpuNanos.sum() - (serviceCpuKnown ? serviceCpuNanos.sum() : 0);
+            return Math.max(0, (double) others / wall);
         }
 
         /** Service CPU milliseconds per request handled in this phase, or -1 if not measured. */
