@@ -68,7 +68,7 @@ enum LoadProfile {
             }
             case STRESS -> {
                 // -Drps is both the first step and the increment; -Dduration the length of one step.
-                double step = settings.rpsOr(50);
+                double step = settings.rpsOr(100);
                 int steps = settings.stepsOr(20);
                 Duration level = settings.durationOr(Duration.ofSeconds(20));
                 phases.add(new Phase("warm-up", 0, step, Duration.ofSeconds(10), false));
