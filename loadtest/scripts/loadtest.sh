@@ -19,8 +19,6 @@ API_PORT=${API_PORT:-28080}
 MGMT_PORT=${MGMT_PORT:-29000}
 PG_PORT=${PG_PORT:-55434}
 export API_PORT MGMT_PORT PG_PORT
-LOCAL_DIR=${LOCAL_DIR:-target/local-$API_PORT}
-export LOCAL_DIR
 RESULTS=loadtest/target/gatling
 SUMMARY=loadtest/target/loadtest-summary.properties
 LOCAL_SERVICE=src/test/scripts/local-service.sh
@@ -79,10 +77,15 @@ cmd_load() {
 }
 
 # ---- the local packaged service ------------------------------------------------------------------------------------
+# Each target gets a fresh database in its own state directory: the catalog grows with every run (admins create
+# products), and searches scan it, so a reused database would make figures drift from run to run.
 service_started=""
 start_service() {
   [ -f target/quarkus-app/quarkus-run.jar ] || die "target/quarkus-app/quarkus-run.jar not found: run 'make build' first"
   need curl "install curl (apt-get install curl)"
+  export LOCAL_DIR="target/loadtest-$1"
+  "$LOCAL_SERVICE" stop >/dev/null 2>&1 || true
+  rm -rf "$LOCAL_DIR"
   "$LOCAL_SERVICE" start
   service_started=yes
 }
@@ -127,6 +130,7 @@ cmd_capacity() {
   need mvn "install Apache Maven 3.8 or newer"
   [ -r /proc/self/stat ] || die "capacity reads CPU times from /proc: Linux only"
   trap stop_capacity EXIT
+  mkdir -p loadtest/target
   # Spans are really exported, as in production (tracing on, sampled as configured), to the benchmark sink the
   # service's scripts provide; without it the exporter's connection attempts fail fast and cost next to nothing.
   if [ -z "${QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT:-}" ] && [ -f src/test/scripts/otlp-sink.py ] && command -v python3 >/dev/null; then
@@ -136,7 +140,7 @@ cmd_capacity() {
     export QUARKUS_OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port"
     log "spans exported over OTLP/HTTP to a local sink on :$sink_port"
   fi
-  start_service
+  start_service capacity
   local pid hz cores base_url
   pid=$(service_pid)
   hz=$(getconf CLK_TCK)
@@ -205,7 +209,7 @@ cmd_test_load() {
   log "gatling-maven-plugin $v_lt in both poms"
 
   trap stop_service EXIT
-  start_service
+  start_service test-load
   local base_url="http://127.0.0.1:$API_PORT" out=loadtest/target/test-load
   mkdir -p "$out"
 
