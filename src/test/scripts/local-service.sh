@@ -45,8 +45,13 @@ as_pg() {
   fi
 }
 
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 start_pg() {
   local bin; bin=$(pg_bin)
+  if ! as_pg "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1 && port_in_use "$PG_PORT"; then
+    die "port $PG_PORT on 127.0.0.1 is already in use by another PostgreSQL or program; set PG_PORT"
+  fi
   if [ ! -f "$PGDATA/PG_VERSION" ]; then
     echo "local-service: initdb in $PGDATA"
     printf 'shop\n' > "$LOCAL_DIR/pwfile"
@@ -62,6 +67,11 @@ start_pg() {
 
 start_service() {
   [ -f "$JAR" ] || die "$JAR not found: build it first with 'make build' (mvn -B package -DskipTests)"
+  # Something else on our ports would answer the readiness probe in our place: refuse to start instead.
+  local p
+  for p in "$API_PORT" "$MGMT_PORT"; do
+    port_in_use "$p" && die "port $p on 127.0.0.1 is already in use (another service instance?); stop it or set API_PORT/MGMT_PORT"
+  done
   echo "local-service: service on 127.0.0.1:$API_PORT (management $MGMT_PORT), log $SERVICE_LOG"
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
   QUARKUS_HTTP_PORT=$API_PORT QUARKUS_HTTP_HOST=127.0.0.1 \
@@ -73,7 +83,7 @@ start_service() {
   local launched now
   launched=$(date +%s%N)
   while :; do
-    if curl -fsS "http://127.0.0.1:$MGMT_PORT/q/health/ready" >/dev/null 2>&1; then
+    if curl -fsS "http://127.0.0.1:$MGMT_PORT/q/health/ready" >/dev/null 2>&1 && kill -0 "$(cat "$SERVICE_PID")" 2>/dev/null; then
       now=$(date +%s%N)
       echo "local-service: ready after $(awk -v a="$launched" -v b="$now" 'BEGIN {printf "%.2f", (b - a) / 1e9}') s (pid $(cat "$SERVICE_PID"))"
       return 0
