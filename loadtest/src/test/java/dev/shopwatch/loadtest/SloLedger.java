@@ -267,9 +267,12 @@ final class SloLedger {
         try {
             Path file = settings.summaryFile().toAbsolutePath();
             Files.createDirectories(file.getParent());
-            try (var writer = Files.newBufferedWriter(file)) {
-                summary.store(writer, "shop load test summary (written by SloLedger)");
-            }
+            // Properties escapes values for us; sorting the lines keeps the file readable and diffable.
+            java.io.StringWriter text = new java.io.StringWriter();
+            summary.store(text, null);
+            List<String> lines = new ArrayList<>(text.toString().lines().filter(l -> !l.startsWith("#")).sorted().toList());
+            lines.add(0, "# shop load test summary, written by SloLedger at the end of the run");
+            Files.write(file, lines);
             out.println("summary: " + file);
         } catch (IOException e) {
             out.println("could not write the summary file: " + e);
