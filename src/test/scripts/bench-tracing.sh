@@ -5,7 +5,7 @@
 # Prints, per case: start-to-ready time, RSS after start and after load, requests/s, p50/p99 latency and the
 # service's CPU time per request (utime+stime from /proc over the measured window). Loopback only.
 #
-# Environment: DURATION (measured seconds, 20), WARMUP (seconds, 10), CONNECTIONS (16), THREADS (1),
+# Environment: DURATION (measured seconds, 20), WARMUP (seconds, 10), CONNECTIONS (16), THREADS (1), ROUNDS (2),
 # API_PORT/MGMT_PORT/PG_PORT (48080/49000/55440). Needs wrk (apt-get install wrk) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -14,6 +14,7 @@ DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-10}
 CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-1}
+ROUNDS=${ROUNDS:-2}
 export API_PORT=${API_PORT:-48080} MGMT_PORT=${MGMT_PORT:-49000} PG_PORT=${PG_PORT:-55440}
 export LOCAL_DIR=target/bench-tracing
 SINK_PORT=${SINK_PORT:-44318}
@@ -61,20 +62,24 @@ run_case() {
   errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); errors=${errors:-0}
   local cpu_us
   cpu_us=$(awk -v d=$((c1 - c0)) -v hz="$clk_tck" -v n="$reqs" 'BEGIN {printf "%.0f", d / hz * 1e6 / n}')
-  results+=("$(printf '| %-16s | %8s s | %4s MiB | %4s MiB | %8s | %7s | %7s | %6s | %5s µs |' \
+  results+=("$(printf '| %-19s | %8s s | %4s MiB | %4s MiB | %8s | %7s | %7s | %6s | %5s µs |' \
     "$label" "$ready" "$rss_start" "$(rss_mib "$pid")" \
     "$rps" "$p50" "$p99" "$errors" "$cpu_us")")
   echo "bench-tracing: $label done ($rps req/s)" >&2
 }
 
-run_case "tracing 100 %" QUARKUS_OTEL_TRACES_SAMPLER_ARG=1.0
-run_case "tracing 10 %" QUARKUS_OTEL_TRACES_SAMPLER_ARG=0.1
-run_case "tracing off" QUARKUS_OTEL_SDK_DISABLED=true
+# The cases alternate for ROUNDS rounds, so a disturbance on the machine shows up as disagreement between rounds
+# instead of silently favouring one case.
+for round in $(seq 1 "$ROUNDS"); do
+  run_case "r$round tracing 100 %" QUARKUS_OTEL_TRACES_SAMPLER_ARG=1.0
+  run_case "r$round tracing 10 %" QUARKUS_OTEL_TRACES_SAMPLER_ARG=0.1
+  run_case "r$round tracing off" QUARKUS_OTEL_SDK_DISABLED=true
+done
 kill "$sink"; wait "$sink" 2>/dev/null || true
 
 echo
 echo "GET /api/products/{id}, wrk -t$THREADS -c$CONNECTIONS, ${DURATION}s measured after ${WARMUP}s warm-up, $(nproc) cores shared by wrk, service and PostgreSQL"
-echo "| case             | start→ready | RSS start | RSS after | req/s    | p50     | p99     | non-2xx | CPU/req  |"
-echo "|------------------|-------------|-----------|-----------|----------|---------|---------|---------|----------|"
+echo "| case                | start→ready | RSS start | RSS after | req/s    | p50     | p99     | non-2xx | CPU/req  |"
+echo "|---------------------|-------------|-----------|-----------|----------|---------|---------|---------|----------|"
 printf '%s\n' "${results[@]}"
 cat target/bench-tracing-sink.log
