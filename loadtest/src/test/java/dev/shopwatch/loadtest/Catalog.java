@@ -17,13 +17,18 @@ import java.util.stream.Stream;
 final class Catalog {
 
     /** Ordinary products: so much stock that orders for them never run out during a run. */
-    static final int REGULAR_PRODUCTS = 100;
+    static final int REGULAR_PRODUCTS = 97;
     static final int REGULAR_STOCK = 1_000_000;
     /** Hot products: little stock, many buyers. 409 insufficient stock is their expected, checked outcome. */
-    static final int HOT_PRODUCTS = 4;
-    static final int HOT_STOCK = 30;
+    static final int HOT_PRODUCTS = 3;
+    static final int HOT_STOCK = 10;
     /** Share of buyers that go for a hot product. */
     static final double HOT_SHARE = 0.4;
+    /**
+     * Share of admin sessions that restock a hot product (PUT stock back to HOT_STOCK). At any rate, supply is
+     * then about 60 % of the hot demand: hot products keep selling out, and a good part of their orders get 409.
+     */
+    static final double RESTOCK_SHARE = 0.2;
 
     private static final String[] ADJECTIVES = {"Red", "Compact", "Quiet", "Solid", "Vintage", "Smart", "Light", "Steel"};
     private static final String[] NOUNS = {"Kettle", "Lamp", "Chair", "Backpack", "Headphones", "Mug", "Desk", "Jacket",

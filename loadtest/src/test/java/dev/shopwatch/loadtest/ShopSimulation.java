@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Realistic traffic for the shop service, shaped by -Dprofile=smoke|load|stress|spike|soak (see LoadProfile).
@@ -57,7 +58,7 @@ public class ShopSimulation extends Simulation {
     private static final double ADMIN_SHARE = 0.05;
     private static final double BROWSER_REQUESTS = 3;   // list, search, view
     private static final double BUYER_REQUESTS = 2.7;   // view, order, then the order itself when it was placed
-    private static final double ADMIN_REQUESTS = 3;     // create, update, restock
+    private static final double ADMIN_REQUESTS = 2.2;   // create, update, and a restock in one session of five
     private static final int SEED_USERS = 4;
 
     // ---- Protocol -----------------------------------------------------------------------------------------------
@@ -165,8 +166,9 @@ public class ShopSimulation extends Simulation {
     private final ScenarioBuilder catalogAdmins = scenario("Catalog admins")
             .exec(startClock())
             .exec(createProduct).pause(Duration.ofMillis(500), Duration.ofMillis(1500))
-            .exec(updateProduct).pause(Duration.ofMillis(200), Duration.ofMillis(600))
-            .exec(restockHotProduct);
+            .exec(updateProduct)
+            .doIf(session -> ThreadLocalRandom.current().nextDouble() < Catalog.RESTOCK_SHARE).then(
+                    pause(Duration.ofMillis(200), Duration.ofMillis(600)).exec(restockHotProduct));
 
     /**
      * Not a persona: one user that books CPU use per phase every second and, in stress, stops the run once a step
