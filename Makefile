@@ -61,8 +61,8 @@ check-java:
 	@command -v java >/dev/null || { echo "error: java not found: install a JDK 17 or newer" >&2; exit 1; }
 	@command -v mvn >/dev/null || { echo "error: mvn not found: install Apache Maven 3.8 or newer" >&2; exit 1; }
 
--include compose/compose.mk
--include observability/observability.mk
--include loadtest/loadtest.mk
--include k8s/k8s.mk
--include .github/github.mk
+include compose/compose.mk
+include observability/observability.mk
+include loadtest/loadtest.mk
+include k8s/k8s.mk
+include .github/github.mk
