@@ -8,7 +8,7 @@ BASE_URL ?= http://localhost:8080
 LOADTEST := loadtest/scripts/loadtest.sh
 # The local service of `capacity` and `test-load` runs on its own ports, next to anything on 8080/9000/5432.
 LOADTEST_ENV = MVN="$(MVN)" API_PORT=$${LOADTEST_API_PORT:-28080} MGMT_PORT=$${LOADTEST_MGMT_PORT:-29000} \
-  PG_PORT=$${LOADTEST_PG_PORT:-55434} RPS="$(RPS)" USERS="$(USERS)" DURATION="$(DURATION)" STEPS="$(STEPS)"
+  PG_PORT=$${LOADTEST_PG_PORT:-15434} RPS="$(RPS)" USERS="$(USERS)" DURATION="$(DURATION)" STEPS="$(STEPS)"
 
 ##@ Load tests (Gatling)
 

@@ -10,7 +10,7 @@ OBS_DIR := observability
 OBS_TESTS := $(OBS_DIR)/tests
 OBS_PROM := $(OBS_DIR)/prometheus
 # Loopback ports of the live verification; distinct from the defaults so it can run beside `make run-local`.
-OBS_PORTS := API_PORT=18080 MGMT_PORT=19000 PG_PORT=55433 PROM_PORT=19090 PGEXP_PORT=19187 SHIM_PORT=19001
+OBS_PORTS := API_PORT=18080 MGMT_PORT=19000 PG_PORT=15433 PROM_PORT=19090 PGEXP_PORT=19187 SHIM_PORT=19001
 
 ##@ Observability
 

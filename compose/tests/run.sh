@@ -5,7 +5,7 @@
 #      else docker-compose 1.29 `config` (Debian package docker-compose, installed when missing and root);
 #   2. the file validates against the Compose Specification JSON schema (compose-spec.json, Ajv via npm ci);
 #   3. real log lines: the packaged service runs on loopback (src/test/scripts/local-service.sh, ports
-#      38080/39000, PostgreSQL 55436), gets a few requests, and its stdout JSON lines are kept;
+#      23080/23900, PostgreSQL 15436), gets a few requests, and its stdout JSON lines are kept;
 #   4. check_compose.py cross-checks names, ports, images, healthchecks and those log fields across files;
 #   5. yamllint on the YAML this folder owns, shellcheck on its scripts.
 #      Its /q/metrics (OpenMetrics) is kept too, to check the exemplar label Grafana links on.
@@ -59,9 +59,9 @@ if [ -z "$sample" ]; then
   # A private copy of the packaged app, so a concurrent `mvn package` cannot pull jars away mid-run.
   rm -rf "$work/quarkus-app" && cp -r target/quarkus-app "$work/quarkus-app"
   export JAR="$work/quarkus-app/quarkus-run.jar"
-  export API_PORT=38080 MGMT_PORT=39000 PG_PORT=55436 LOCAL_DIR="$work/local"
+  export API_PORT=23080 MGMT_PORT=23900 PG_PORT=15436 LOCAL_DIR="$work/local"
   # Spans are recorded (trace ids in the logs) but not exported: nothing listens on this OTLP port.
-  export QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:49317
+  export QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:23317
   trap 'src/test/scripts/local-service.sh stop >/dev/null 2>&1 || true' EXIT
   # One retry: a port can be briefly held by a previous run on a busy machine.
   src/test/scripts/local-service.sh start ||

@@ -8,7 +8,7 @@
 #   loadtest.sh test-load   proves the gates gate: smoke passes against the real service, and the same smoke with
 #                           chaos errorRate=1 must fail the Maven build, naming the failed-requests gate
 #
-# The local service runs on API_PORT (28080), MGMT_PORT (29000), PG_PORT (55434) through
+# The local service runs on API_PORT (28080), MGMT_PORT (29000), PG_PORT (15434) through
 # src/test/scripts/local-service.sh, so it never collides with a service on the usual ports.
 set -euo pipefail
 
@@ -17,7 +17,7 @@ ROOT=$(pwd)
 MVN=${MVN:-mvn -B -ntp}
 API_PORT=${API_PORT:-28080}
 MGMT_PORT=${MGMT_PORT:-29000}
-PG_PORT=${PG_PORT:-55434}
+PG_PORT=${PG_PORT:-15434}
 export API_PORT MGMT_PORT PG_PORT
 RESULTS=loadtest/target/gatling
 SUMMARY=loadtest/target/loadtest-summary.properties
@@ -134,7 +134,7 @@ cmd_capacity() {
   # Spans are really exported, as in production (tracing on, sampled as configured), to the benchmark sink the
   # service's scripts provide; without it the exporter's connection attempts fail fast and cost next to nothing.
   if [ -z "${QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT:-}" ] && [ -f src/test/scripts/otlp-sink.py ] && command -v python3 >/dev/null; then
-    local sink_port=${LOADTEST_SINK_PORT:-44319}
+    local sink_port=${LOADTEST_SINK_PORT:-28319}
     python3 src/test/scripts/otlp-sink.py "$sink_port" >"loadtest/target/otlp-sink.log" 2>&1 &
     sink_pid=$!
     export QUARKUS_OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port"

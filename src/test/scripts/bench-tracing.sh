@@ -6,7 +6,7 @@
 # service's CPU time per request (utime+stime from /proc over the measured window). Loopback only.
 #
 # Environment: DURATION (measured seconds, 20), WARMUP (seconds, 10), CONNECTIONS (16), THREADS (1), ROUNDS (2),
-# API_PORT/MGMT_PORT/PG_PORT (48080/49000/55440). Needs wrk (apt-get install wrk) and python3.
+# API_PORT/MGMT_PORT/PG_PORT (26080/26900/15440). Needs wrk (apt-get install wrk) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
@@ -15,9 +15,9 @@ WARMUP=${WARMUP:-10}
 CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-2}
-export API_PORT=${API_PORT:-48080} MGMT_PORT=${MGMT_PORT:-49000} PG_PORT=${PG_PORT:-55440}
+export API_PORT=${API_PORT:-26080} MGMT_PORT=${MGMT_PORT:-26900} PG_PORT=${PG_PORT:-15440}
 export LOCAL_DIR=target/bench-tracing
-SINK_PORT=${SINK_PORT:-44318}
+SINK_PORT=${SINK_PORT:-26318}
 SCRIPTS=src/test/scripts
 
 if ! command -v wrk >/dev/null; then

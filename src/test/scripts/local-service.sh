@@ -7,16 +7,18 @@
 #   src/test/scripts/local-service.sh status
 #   src/test/scripts/local-service.sh service-restart   # restart only the service (new env), PostgreSQL keeps running
 #
-# Environment (all optional): API_PORT (8080), MGMT_PORT (9000), PG_PORT (55432), LOCAL_DIR (target/local-$API_PORT),
+# Environment (all optional): API_PORT (8080), MGMT_PORT (9000), PG_PORT (15432), LOCAL_DIR (target/local-$API_PORT),
 # JAR (target/quarkus-app/quarkus-run.jar), JAVA_OPTS, and any QUARKUS_* / DEPLOYMENT_ENVIRONMENT variable, passed
 # through to the service (e.g. QUARKUS_OTEL_SDK_DISABLED=true, QUARKUS_OTEL_TRACES_SAMPLER_ARG=0.1).
+# Fixed ports used by the make targets all sit below 32768, outside Linux's ephemeral range (32768-60999), so an
+# outgoing connection's local port can never be holding one of them when a server binds.
 # PostgreSQL comes from PG_BIN (default: the newest /usr/lib/postgresql/*/bin); as root it runs as user postgres.
 set -euo pipefail
 
 cd "$(dirname "$0")/../../.."
 API_PORT=${API_PORT:-8080}
 MGMT_PORT=${MGMT_PORT:-9000}
-PG_PORT=${PG_PORT:-55432}
+PG_PORT=${PG_PORT:-15432}
 LOCAL_DIR=${LOCAL_DIR:-target/local-$API_PORT}
 JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 mkdir -p "$LOCAL_DIR"
