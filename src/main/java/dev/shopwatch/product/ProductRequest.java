@@ -1,5 +1,6 @@
 package dev.shopwatch.product;
 
+import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
@@ -14,6 +15,10 @@ public record ProductRequest(
         @NotBlank @Size(max = 64) @Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._-]*", message = "must be letters, digits, '.', '_' or '-'") String sku,
         @NotBlank @Size(max = 200) String name,
         @Size(max = 2000) String description,
-        @NotNull @PositiveOrZero Long priceCents,
-        @NotNull @PositiveOrZero Integer stock) {
+        // Upper bounds keep every order total (price x quantity x lines) far inside a long.
+        @NotNull @PositiveOrZero @Max(MAX_PRICE_CENTS) Long priceCents,
+        @NotNull @PositiveOrZero @Max(MAX_STOCK) Integer stock) {
+
+    public static final long MAX_PRICE_CENTS = 1_000_000_000L;
+    public static final int MAX_STOCK = 10_000_000;
 }

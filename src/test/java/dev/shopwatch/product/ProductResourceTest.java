@@ -75,6 +75,14 @@ class ProductResourceTest {
     }
 
     @Test
+    void pricesAndStockHaveUpperBounds() {
+        assertProblem(given().contentType(ContentType.JSON)
+                .body(Map.of("sku", uniqueSku("MAX"), "name", "x", "priceCents", 1_000_000_001L, "stock", 10_000_001))
+                .when().post("/api/products").then(), 400, "validation-error")
+                .body("errors.field", hasItems("priceCents", "stock"));
+    }
+
+    @Test
     void missingRequiredFieldsAre400() {
         assertProblem(given().contentType(ContentType.JSON).body("{\"name\":\"only a name\"}")
                 .when().post("/api/products").then(), 400, "validation-error")
