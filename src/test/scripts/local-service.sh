@@ -33,6 +33,13 @@ pg_bin() {
   if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN"; return; fi
   local d
   d=$(printf "%s\n" /usr/lib/postgresql/*/bin | grep -v "\*" | sort -V | tail -n 1 || true)
+  if [ -z "$d" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "local-service: installing PostgreSQL server binaries (apt-get install postgresql)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } ||
+      die "apt-get install postgresql failed"
+    d=$(printf "%s\n" /usr/lib/postgresql/*/bin | grep -v "\*" | sort -V | tail -n 1 || true)
+  fi
   [ -n "$d" ] || die "no PostgreSQL server binaries found (install the Debian package postgresql, or set PG_BIN)"
   echo "$d"
 }
