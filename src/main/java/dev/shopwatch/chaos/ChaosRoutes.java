@@ -74,11 +74,10 @@ public class ChaosRoutes {
             problem(ctx, ProblemType.VALIDATION, "A JSON object is required.", null);
             return;
         }
-        List<String> violations = change.violations();
+        List<Problem.FieldError> violations = change.violations();
         if (!violations.isEmpty()) {
-            problem(ctx, ProblemType.VALIDATION, String.join("; ", violations),
-                    violations.stream().map(v -> new Problem.FieldError(v.substring(0, v.indexOf(':')),
-                            v.substring(v.indexOf(':') + 2))).toList());
+            problem(ctx, ProblemType.VALIDATION, String.join("; ",
+                    violations.stream().map(v -> v.field() + ": " + v.message()).toList()), violations);
             return;
         }
         send(ctx, 200, chaos.update(change));

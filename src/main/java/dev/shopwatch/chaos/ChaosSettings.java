@@ -1,5 +1,6 @@
 package dev.shopwatch.chaos;
 
+import dev.shopwatch.problem.Problem;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,17 +20,17 @@ public record ChaosSettings(Long latencyMs, Double latencyRate, Double errorRate
                 errorRate != null ? errorRate : current.errorRate);
     }
 
-    /** @return one message per invalid field, empty when valid */
-    List<String> violations() {
-        List<String> errors = new ArrayList<>();
+    /** @return one error per invalid field, empty when valid */
+    List<Problem.FieldError> violations() {
+        List<Problem.FieldError> errors = new ArrayList<>();
         if (latencyMs != null && (latencyMs < 0 || latencyMs > MAX_LATENCY_MS)) {
-            errors.add("latencyMs: must be between 0 and " + MAX_LATENCY_MS);
+            errors.add(new Problem.FieldError("latencyMs", "must be between 0 and " + MAX_LATENCY_MS));
         }
         if (latencyRate != null && !(latencyRate >= 0 && latencyRate <= 1)) {
-            errors.add("latencyRate: must be between 0 and 1");
+            errors.add(new Problem.FieldError("latencyRate", "must be between 0 and 1"));
         }
         if (errorRate != null && !(errorRate >= 0 && errorRate <= 1)) {
-            errors.add("errorRate: must be between 0 and 1");
+            errors.add(new Problem.FieldError("errorRate", "must be between 0 and 1"));
         }
         return errors;
     }
