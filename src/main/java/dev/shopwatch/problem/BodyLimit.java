@@ -1,5 +1,7 @@
 package dev.shopwatch.problem;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -17,9 +19,11 @@ import io.quarkus.runtime.configuration.MemorySize;
 public class BodyLimit {
 
     private final long limit;
+    private final ObjectMapper json;
 
-    BodyLimit(@ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize limit) {
+    BodyLimit(@ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize limit, ObjectMapper json) {
         this.limit = limit.asLongValue();
+        this.json = json;
     }
 
     void register(@Observes Router router) {
@@ -37,9 +41,15 @@ public class BodyLimit {
             }
             if (bytes > limit) {
                 ProblemType t = ProblemType.PAYLOAD_TOO_LARGE;
-                String body = "{\"type\":\"" + t.type() + "\",\"title\":\"" + t.title() + "\",\"status\":" + t.status()
-                        + ",\"detail\":\"Request bodies are limited to " + limit + " bytes; this one has " + bytes
-                        + ".\",\"instance\":\"" + jsonEscape(ctx.request().path()) + "\"}";
+                Problem problem = new Problem(t.type(), t.title(), t.status(),
+                        "Request bodies are limited to " + limit + " bytes; this one has " + bytes + ".", ctx.request().path(), null);
+                String body;
+                try {
+                    body = json.writeValueAsString(problem);
+                } catch (JsonProcessingException e) {
+                    ctx.fail(e);
+                    return;
+                }
                 // The unread body is not drained: the connection is closed after the answer.
                 ctx.response().setStatusCode(413).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
                         .putHeader(HttpHeaders.CONNECTION, "close").end(body);
@@ -47,19 +57,5 @@ public class BodyLimit {
             }
         }
         ctx.next();
-    }
-
-    private static String jsonEscape(String s) {
-        StringBuilder sb = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (c < 0x20) {
-                sb.append(String.format("\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
     }
 }
