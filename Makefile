@@ -23,7 +23,7 @@ help: ## Show this help
 ##@ Service
 
 .PHONY: test
-test: test-java test-observability test-compose test-load test-k8s test-workflows ## Everything CI runs: Java suite, stack proofs, load-test gates, manifests, workflows
+test: test-java test-observability test-compose test-load test-k8s test-workflows test-breakages ## Everything CI runs: Java suite, stack proofs, load-test gates, manifests, workflows, breakage drill
 	@echo "make test: all checks passed"
 
 .PHONY: test-java
@@ -66,3 +66,4 @@ include observability/observability.mk
 include loadtest/loadtest.mk
 include k8s/k8s.mk
 include .github/github.mk
+include drill/drill.mk

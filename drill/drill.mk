@@ -1,0 +1,21 @@
+# The breakage drill, included by the root Makefile. drill/README.md explains the catalogue and the verdicts.
+# GNU make manual: https://www.gnu.org/software/make/manual/make.html
+DRILL_DIR := drill
+
+##@ Breakage drill
+
+.PHONY: test-breakages
+test-breakages: ## Plant every quick-tier breakage of drill/catalogue/ in a scratch copy; each must fail its target
+	@command -v python3 >/dev/null || { echo "error: python3 not found: the drill runner is Python 3 (with PyYAML)" >&2; exit 1; }
+	python3 $(DRILL_DIR)/tests/test_drill.py
+	python3 $(DRILL_DIR)/drill.py --tier quick
+
+.PHONY: test-breakages-all
+test-breakages-all: ## The whole drill, slow tier included (Java suites, live checks): its own CI job, about 30-60 min
+	@command -v python3 >/dev/null || { echo "error: python3 not found: the drill runner is Python 3 (with PyYAML)" >&2; exit 1; }
+	python3 $(DRILL_DIR)/tests/test_drill.py
+	python3 $(DRILL_DIR)/drill.py --tier all
+
+.PHONY: drill-list
+drill-list: ## List every planted breakage of the catalogue (id, tier, catalogue, target, claim)
+	@python3 $(DRILL_DIR)/drill.py --tier all --list

@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""The breakage drill: every documented claim must fail a test when it is broken.
+
+Each catalogue file (drill/catalogue/*.yaml) lists planted breakages. For every entry the drill plants the
+edits in a scratch copy of the repository, runs the entry's target (the narrowest command that should catch
+it) and requires that it fails, and fails for the reason the entry names (`expect`). The drill itself fails
+when a breakage survives, when a target fails for another reason, or when an edit no longer applies (the text
+to replace moved away), so the catalogue cannot rot silently. Every target is first run once on the
+unmodified copy and must pass there: a target that always fails would "catch" everything.
+
+Entry fields (drill/README.md has the full description):
+  id, claim, edits: [{file, find, replace, count?}], target, expect, tier (quick|slow), timeout?
+
+Usage:
+  drill.py [--tier quick|all] [--catalogue FILE ...] [--only ID ...] [--list] [--keep]
+
+Python 3 standard library plus PyYAML, like the other checks of the project. No network, no Docker.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Relative to the repository root.
+CATALOGUE_DIR = Path("drill") / "catalogue"
+WORK_DIR = Path("target") / "drill"
+TIERS = ("quick", "slow")
+ENTRY_KEYS = {"id", "claim", "edits", "target", "expect", "tier", "timeout"}
+EDIT_KEYS = {"file", "find", "replace", "count"}
+ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+DEFAULT_TIMEOUT = 300
+# Folders linked (not copied) into the scratch copy: installed npm packages the Node checks import.
+LINKED_DIRS = ("node_modules",)
+
+
+class CatalogueError(Exception):
+    """A catalogue that cannot be run as written (a schema error, not a surviving breakage)."""
+
+
+@dataclass
+class Edit:
+    file: str
+    find: str
+    replace: str
+    count: int = 1
+
+
+@dataclass
+class Entry:
+    id: str
+    claim: str
+    edits: list[Edit]
+    target: str
+    expect: re.Pattern
+    tier: str
+    timeout: int
+    source: str
+
+
+@dataclass
+class Result:
+    entry: Entry
+    status: str  # caught | SURVIVED | WRONG-REASON | STALE | TIMEOUT
+    seconds: float
+    detail: str = ""
+    output_tail: list[str] = field(default_factory=list)
+
+
+def load_catalogue(path: Path) -> list[Entry]:
+    """Parses one catalogue file strictly: unknown keys, missing keys and bad values are errors."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise CatalogueError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(data, list) or not data:
+        raise CatalogueError(f"{path}: must be a non-empty YAML list of entries")
+    entries = []
+    for i, raw in enumerate(data):
+        where = f"{path.name}[{i}]"
+        if not isinstance(raw, dict):
+            raise CatalogueError(f"{where}: an entry must be a mapping")
+        unknown = set(raw) - ENTRY_KEYS
+        missing = {"id", "claim", "edits", "target", "expect", "tier"} - set(raw)
+        if unknown or missing:
+            raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
+        eid = raw["id"]
+        if not isinstance(eid, str) or not ID_RE.match(eid):
+            raise CatalogueError(f"{where}: id {eid!r} must be kebab-case")
+        where = f"{path.name}:{eid}"
+        for key in ("claim", "target", "expect"):
+            if not isinstance(raw[key], str) or not raw[key].strip():
+                raise CatalogueError(f"{where}: {key} must be a non-empty string")
+        if raw["tier"] not in TIERS:
+            raise CatalogueError(f"{where}: tier must be one of {TIERS}")
+        timeout = raw.get("timeout", DEFAULT_TIMEOUT)
+        if not isinstance(timeout, int) or not 1 <= timeout <= 1800:
+            raise CatalogueError(f"{where}: timeout must be whole seconds between 1 and 1800")
+        try:
+            expect = re.compile(raw["expect"])
+        except re.error as e:
+            raise CatalogueError(f"{where}: expect is not a valid regex: {e}") from e
+        if not isinstance(raw["edits"], list) or not raw["edits"]:
+            raise CatalogueError(f"{where}: edits must be a non-empty list")
+        edits = []
+        for j, e in enumerate(raw["edits"]):
+            if not isinstance(e, dict) or set(e) - EDIT_KEYS or {"file", "find", "replace"} - set(e):
+                raise CatalogueError(f"{where}: edits[{j}] needs file, find, replace (and optional count) only")
+            if not all(isinstance(e[k], str) for k in ("file", "find", "replace")) or not e["find"]:
+                raise CatalogueError(f"{where}: edits[{j}]: file, find, replace must be strings, find non-empty")
+            if e["find"] == e["replace"]:
+                raise CatalogueError(f"{where}: edits[{j}]: replace equals find, so nothing would be broken")
+            count = e.get("count", 1)
+            if not isinstance(count, int) or count < 1:
+                raise CatalogueError(f"{where}: edits[{j}]: count must be a positive integer")
+            edits.append(Edit(e["file"], e["find"], e["replace"], count))
+        entries.append(Entry(eid, raw["claim"].strip(), edits, raw["target"].strip(), expect, raw["tier"],
+                             timeout, path.name))
+    return entries
+
+
+def load_all(paths: list[Path]) -> list[Entry]:
+    if not paths:
+        raise CatalogueError(f"no catalogue files (drill/catalogue/*.yaml)")
+    entries: list[Entry] = []
+    seen: dict[str, str] = {}
+    for p in paths:
+        for e in load_catalogue(p):
+            if e.id in seen:
+                raise CatalogueError(f"id {e.id} appears in {seen[e.id]} and {e.source}")
+            seen[e.id] = e.source
+            entries.append(e)
+    return entries
+
+
+def repo_files(root: Path) -> list[str]:
+    """Tracked files plus untracked ones that are not ignored: what a commit of the working tree would hold."""
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                         cwd=root, check=True, capture_output=True).stdout
+    return sorted({f for f in out.decode().split("\0") if f and (root / f).is_file()})
+
+
+def make_scratch(root: Path, dest: Path) -> None:
+    """Copies the repository's files to dest as a git repository of its own (targets may ask git what is
+    tracked, as in a clone) and links the installed node_modules folders into it."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for rel in repo_files(root):
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / rel, target)
+    git = ["git", "-c", "user.name=drill", "-c", "user.email=drill@localhost", "-c", "commit.gpgsign=false"]
+    subprocess.run(git + ["init", "-q"], cwd=dest, check=True)
+    (dest / ".git" / "info" / "exclude").write_text("\n".join(LINKED_DIRS) + "\n", encoding="utf-8")
+    subprocess.run(git + ["add", "-A"], cwd=dest, check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "drill scratch copy"], cwd=dest, check=True)
+    for dirpath, dirnames, _ in os.walk(root):
+        rel = Path(dirpath).relative_to(root)
+        for name in [d for d in dirnames if d in LINKED_DIRS]:
+            link = dest / rel / name
+            if link.parent.is_dir() and not link.exists():
+                link.symlink_to((Path(dirpath) / name).resolve(), target_is_directory=True)
+        # Never descend into build output, git's store or the linked folders themselves.
+        dirnames[:] = [d for d in dirnames if d not in LINKED_DIRS and d not in (".git", "target")]
+
+
+def run_target(command: str, cwd: Path, timeout: int) -> tuple[int | None, str, float]:
+    """Runs a target command with bash in its own process group; returns (exit code or None on timeout, output, s)."""
+    env = dict(os.environ, DRILL="1")
+    start = time.monotonic()
+    proc = subprocess.Popen(["bash", "-c", command], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        code: int | None = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        out, _ = proc.communicate()
+        code = None
+    return code, out.decode(errors="replace"), time.monotonic() - start
+
+
+def plant(scratch: Path, entry: Entry) -> dict[Path, bytes]:
+    """Applies an entry's edits; returns the original bytes of every file touched. Raises CatalogueError if stale."""
+    originals: dict[Path, bytes] = {}
+    try:
+        for edit in entry.edits:
+            path = scratch / edit.file
+            if not path.is_file():
+                raise CatalogueError(f"{edit.file} does not exist")
+            originals.setdefault(path, path.read_bytes())
+            text = path.read_text(encoding="utf-8")
+            found = text.count(edit.find)
+            if found != edit.count:
+                raise CatalogueError(f"{edit.file}: {edit.find!r} occurs {found} times, the entry expects {edit.count}")
+            path.write_text(text.replace(edit.find, edit.replace), encoding="utf-8")
+    except CatalogueError:
+        restore(originals)
+        raise
+    return originals
+
+
+def restore(originals: dict[Path, bytes]) -> None:
+    for path, data in originals.items():
+        path.write_bytes(data)
+
+
+def tail(text: str, n: int = 15) -> list[str]:
+    return [line[:300] for line in text.rstrip().splitlines()[-n:]]
+
+
+def run(entries: list[Entry], scratch: Path, log_dir: Path) -> tuple[list[Result], list[str]]:
+    """Baselines every distinct target, then drills each entry. Returns the results and the baseline failures."""
+    shutil.rmtree(log_dir, ignore_errors=True)
+    log_dir.mkdir(parents=True)
+    targets: dict[str, int] = {}
+    for e in entries:
+        targets[e.target] = max(targets.get(e.target, 0), e.timeout)
+    baseline_failures = []
+    for i, (command, timeout) in enumerate(targets.items()):
+        print(f"drill: baseline {i + 1}/{len(targets)}: {command}", flush=True)
+        code, out, secs = run_target(command, scratch, timeout)
+        (log_dir / f"baseline-{i + 1}.log").write_text(f"$ {command}\n{out}", encoding="utf-8")
+        if code != 0:
+            why = "timed out" if code is None else f"exit {code}"
+            baseline_failures.append(f"{command} ({why} on the unmodified copy after {secs:.0f} s)\n    "
+                                     + "\n    ".join(tail(out)))
+    if baseline_failures:
+        return [], baseline_failures
+
+    results = []
+    for n, e in enumerate(entries, 1):
+        print(f"drill: {n}/{len(entries)} {e.id}", flush=True)
+        try:
+            originals = plant(scratch, e)
+        except CatalogueError as err:
+            results.append(Result(e, "STALE", 0.0, str(err)))
+            continue
+        try:
+            code, out, secs = run_target(e.target, scratch, e.timeout)
+        finally:
+            restore(originals)
+        (log_dir / f"{e.id}.log").write_text(f"$ {e.target}\n{out}", encoding="utf-8")
+        if code is None:
+            results.append(Result(e, "TIMEOUT", secs, f"no verdict within {e.timeout} s", tail(out)))
+        elif code == 0:
+            results.append(Result(e, "SURVIVED", secs, "the target passed with the breakage planted", tail(out)))
+        elif not e.expect.search(out):
+            results.append(Result(e, "WRONG-REASON", secs, f"failed (exit {code}) but output lacks /{e.expect.pattern}/",
+                                  tail(out)))
+        else:
+            results.append(Result(e, "caught", secs))
+    return results, []
+
+
+def report(results: list[Result], summary_path: Path) -> bool:
+    width = max(len(r.entry.id) for r in results)
+    print()
+    print(f"{'breakage':<{width}}  {'tier':<5}  {'result':<12}  {'s':>5}  target")
+    for r in results:
+        print(f"{r.entry.id:<{width}}  {r.entry.tier:<5}  {r.status:<12}  {r.seconds:>5.0f}  {r.entry.target}")
+    bad = [r for r in results if r.status != "caught"]
+    for r in bad:
+        print(f"\n{r.status}: {r.entry.id} ({r.entry.source}) — {r.entry.claim}\n  {r.detail}")
+        for line in r.output_tail:
+            print(f"    {line}")
+    summary_path.parent.mkdir(parents=True, exist_ok=True)
+    summary_path.write_text(json.dumps({
+        "entries": len(results),
+        "caught": len(results) - len(bad),
+        "results": [{"id": r.entry.id, "catalogue": r.entry.source, "tier": r.entry.tier, "target": r.entry.target,
+                     "status": r.status, "seconds": round(r.seconds, 1), "claim": r.entry.claim} for r in results],
+    }, indent=2) + "\n", encoding="utf-8")
+    print(f"\ndrill: {len(results) - len(bad)} of {len(results)} breakages caught; summary {summary_path}")
+    return not bad
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tier", choices=("quick", "all"), default="quick",
+                    help="quick: entries whose target takes seconds (make test); all: every entry")
+    ap.add_argument("--catalogue", action="append", type=Path, help="only this catalogue file (repeatable)")
+    ap.add_argument("--only", action="append", help="only the entry with this id (repeatable; any tier)")
+    ap.add_argument("--list", action="store_true", help="list the entries and exit")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch copy after the run")
+    ap.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)  # the self-test's fixture repo
+    args = ap.parse_args(argv)
+    root = args.root.resolve()
+
+    try:
+        paths = [p.resolve() for p in args.catalogue] if args.catalogue else sorted((root / CATALOGUE_DIR).glob("*.yaml"))
+        entries = load_all(paths)
+    except (CatalogueError, OSError) as e:
+        print(f"drill: error: {e}", file=sys.stderr)
+        return 2
+    if args.only:
+        unknown = set(args.only) - {e.id for e in entries}
+        if unknown:
+            print(f"drill: error: no entry with id {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        entries = [e for e in entries if e.id in args.only]
+    elif args.tier == "quick":
+        entries = [e for e in entries if e.tier == "quick"]
+    if not entries:
+        print("drill: error: the selection holds no entry (a drill over nothing proves nothing)", file=sys.stderr)
+        return 2
+    if args.list:
+        for e in entries:
+            print(f"{e.id}\t{e.tier}\t{e.source}\t{e.target}\t{e.claim}")
+        return 0
+
+    started = time.monotonic()
+    work = root / WORK_DIR
+    scratch = work / "scratch"
+    make_scratch(root, scratch)
+    try:
+        results, baseline_failures = run(entries, scratch, work / "logs")
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if baseline_failures:
+        (work / "summary.json").unlink(missing_ok=True)
+        print("drill: error: these targets fail on the unmodified copy, so they cannot show a breakage:",
+              file=sys.stderr)
+        for f in baseline_failures:
+            print(f"  {f}", file=sys.stderr)
+        return 1
+    ok = report(results, work / "summary.json")
+    print(f"drill: {time.monotonic() - started:.0f} s in all")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
