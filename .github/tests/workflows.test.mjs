@@ -3,12 +3,12 @@
 // could never fail would show up here. Node test runner: https://nodejs.org/docs/latest-v20.x/api/test.html
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { actionlint, checkPins, checkWorkflow, makeCalls, makeTargets, workflowFiles, runSteps } from './lib/workflows.mjs';
+import { actionlint, callerEvents, checkConcurrency, checkPins, checkWorkflow, evalCancel, makeCalls, makeTargets, workflowFiles, runSteps } from './lib/workflows.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -34,6 +34,18 @@ describe('the workflows', () => {
       assert.deepEqual(checkWorkflow(file, readFileSync(file, 'utf8'), targets), []);
     });
   }
+
+  test('concurrency: superseded pull-request runs cancel; main, tags, manual and called runs never do', () => {
+    const docs = Object.fromEntries(files.map((f) => [path.basename(f), parse(readFileSync(f, 'utf8'))]));
+    const problems = [];
+    for (const [name, doc] of Object.entries(docs)) problems.push(...checkConcurrency(name, doc, callerEvents(docs, name)));
+    assert.deepEqual(problems, []);
+    // The rule is only as good as the events it was applied to: ci runs on pull requests and pushes, and through
+    // release.yml on tags; release on tags only.
+    assert.deepEqual(callerEvents(docs, 'ci.yml'), ['push']);
+    assert.deepEqual(Object.keys(docs['release.yml'].on), ['push']);
+    assert.ok('pull_request' in docs['ci.yml'].on && 'push' in docs['ci.yml'].on, 'ci.yml runs on pull requests and pushes');
+  });
 
   test('pin every action by full commit SHA with a # vX.Y.Z comment, one pin per action', () => {
     const { problems, pins } = checkPins(files);
@@ -70,9 +82,8 @@ describe('the workflows', () => {
     assert.equal(setup.with.version, `v${version}`);
   });
 
-  test('e2e-kind installs the kind release whose node image k8s/kind/cluster.yaml pins', (t) => {
+  test('e2e-kind installs the kind release whose node image k8s/kind/cluster.yaml pins', () => {
     const cluster = path.join(repoRoot, 'k8s/kind/cluster.yaml');
-    if (!existsSync(cluster)) return t.skip('k8s/kind/cluster.yaml not there yet');
     const images = [...readFileSync(cluster, 'utf8').matchAll(/image:\s*(kindest\/node:\S+)/g)].map((m) => m[1]);
     assert.ok(images.length > 0, 'cluster.yaml names no node image');
     const doc = load('e2e-kind.yml');
@@ -94,18 +105,16 @@ describe('paths the workflows upload are where the other folders write', () => {
       .filter((st) => String(st.uses).startsWith('actions/upload-artifact@'))
       .flatMap((st) => String(st.with.path).split('\n').map((p) => p.trim()).filter(Boolean));
 
-  test('Gatling reports: loadtest/scripts/loadtest.sh RESULTS = GATLING_RESULTS in github.mk = the e2e uploads', (t) => {
+  test('Gatling reports: loadtest/scripts/loadtest.sh RESULTS = GATLING_RESULTS in github.mk = the e2e uploads', () => {
     const script = path.join(repoRoot, 'loadtest/scripts/loadtest.sh');
-    if (!existsSync(script)) return t.skip('loadtest/scripts/loadtest.sh not there yet');
     const results = /^RESULTS=(\S+)/m.exec(readFileSync(script, 'utf8'))[1];
     const mk = readFileSync(path.join(repoRoot, '.github/github.mk'), 'utf8');
     assert.equal(/^GATLING_RESULTS\s*\?=\s*(\S+)/m.exec(mk)[1], results);
     for (const wf of ['e2e-compose.yml', 'e2e-kind.yml']) assert.ok(uploads(wf).includes(`${results}/`), `${wf} does not upload ${results}/`);
   });
 
-  test('HPA timeline: KIND_LOAD_LOG in k8s/k8s.mk lies in a folder e2e-kind uploads', (t) => {
+  test('HPA timeline: KIND_LOAD_LOG in k8s/k8s.mk lies in a folder e2e-kind uploads', () => {
     const k8sMk = path.join(repoRoot, 'k8s/k8s.mk');
-    if (!existsSync(k8sMk)) return t.skip('k8s/k8s.mk not there yet');
     const log = /^KIND_LOAD_LOG\s*\?=\s*(\S+)/m.exec(readFileSync(k8sMk, 'utf8'))[1];
     assert.ok(uploads('e2e-kind.yml').some((p) => log.startsWith(p)), `e2e-kind.yml uploads nothing that holds ${log}`);
   });
@@ -145,6 +154,20 @@ describe('the checks fail on bad workflows', () => {
     assert.match(text, /runs "\.\/mvnw verify" -- workflows call make targets only/);
     assert.match(text, /make target "no-such-target-anywhere" is defined in no Makefile/);
     assert.match(text, /runs "make test && rm -rf target"/);
+  });
+
+  test('the concurrency check reports a cancelled push, an uncancelled pull request, a cancelling release and a deadlock', () => {
+    const doc = (on, cancel, group = '${{ github.workflow }}-${{ github.ref }}') => parse(`on: ${on}\nconcurrency:\n  group: ${group}\n  cancel-in-progress: ${cancel}\njobs: {}\n`);
+    const pr = "${{ github.event_name == 'pull_request' }}";
+    assert.deepEqual(checkConcurrency('ok.yml', doc('[push, pull_request, workflow_dispatch]', pr)), []);
+    assert.match(checkConcurrency('x.yml', doc('[push, pull_request]', 'true')).join(), /cancel-in-progress is true for push runs, the rule says false/);
+    assert.match(checkConcurrency('x.yml', doc('[push, pull_request]', 'false')).join(), /cancel-in-progress is false for pull_request runs, the rule says true/);
+    assert.match(checkConcurrency('x.yml', doc('{push: {tags: ["v*"]}}', 'true')).join(), /true for push runs/);
+    assert.match(checkConcurrency('x.yml', doc('[workflow_call]', 'false'), ['push']).join(), /deadlock/);
+    assert.match(checkConcurrency('x.yml', doc('[workflow_call]', 'true', 'c-${{ github.ref }}'), ['push']).join(), /true for push \(through workflow_call\) runs/);
+    assert.match(checkConcurrency('x.yml', doc('[push]', 'false', 'everything')).join(), /does not contain github.ref/);
+    assert.match(checkConcurrency('x.yml', doc('[push]', "${{ github.head_ref }}")).join(), /cannot evaluate/);
+    assert.equal(evalCancel("${{ github.event_name != 'push' && !false }}", 'pull_request'), true);
   });
 
   test('a workflow that does not parse is reported, not thrown', () => {

@@ -176,3 +176,98 @@ export function checkWorkflow(file, text, targets) {
   }
   return problems;
 }
+
+// ---------------------------------------------------------------- concurrency
+// The rule (.github/workflows/README.md, "Conventions"): one group per workflow and ref; a run is cancelled only
+// when a newer run supersedes it on the same pull request. Pushes to main (every commit gets its verdict), manual
+// runs, tags (a release half pushed is worse than a late one) and runs called by another workflow never cancel.
+// Concurrency reference: https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/control-the-concurrency-of-workflows-and-jobs
+
+/** What cancel-in-progress must evaluate to for a run started by `event`. */
+export const CANCELS_ON = { pull_request: true, push: false, workflow_dispatch: false, schedule: false };
+
+/** Evaluates the small expression language cancel-in-progress uses here: true/false, github.event_name ==/!= 'x', &&, ||, !. */
+export function evalCancel(value, eventName) {
+  if (typeof value === 'boolean') return value;
+  const m = /^\$\{\{(.*)\}\}$/s.exec(String(value).trim());
+  const text = (m ? m[1] : String(value)).trim();
+  const tokens = text.match(/'[^']*'|==|!=|&&|\|\||!|\(|\)|[\w.]+/g) ?? [];
+  let i = 0;
+  const peek = () => tokens[i];
+  const next = () => tokens[i++];
+  const primary = () => {
+    const t = next();
+    if (t === '(') {
+      const v = or();
+      if (next() !== ')') throw new Error(`unbalanced parentheses in "${text}"`);
+      return v;
+    }
+    if (t === '!') return !truthy(primary());
+    if (t === 'true' || t === 'false') return t === 'true';
+    if (t === 'github.event_name') return eventName;
+    if (t?.startsWith("'")) return t.slice(1, -1);
+    throw new Error(`cannot evaluate "${t}" in "${text}"`);
+  };
+  const truthy = (v) => v !== false && v !== '' && v !== undefined;
+  const cmp = () => {
+    let v = primary();
+    while (peek() === '==' || peek() === '!=') v = next() === '==' ? v === primary() : v !== primary();
+    return v;
+  };
+  const and = () => {
+    let v = cmp();
+    while (peek() === '&&') { next(); const r = cmp(); v = truthy(v) && truthy(r); }
+    return v;
+  };
+  const or = () => {
+    let v = and();
+    while (peek() === '||') { next(); const r = and(); v = truthy(v) || truthy(r); }
+    return v;
+  };
+  const result = or();
+  if (i !== tokens.length) throw new Error(`unexpected "${tokens[i]}" in "${text}"`);
+  return truthy(result);
+}
+
+/**
+ * Concurrency of one workflow against the rule above. `callers` are the events of the workflows that call this
+ * one (a called workflow's run has its caller's github.event_name and, worse, its caller's github.workflow).
+ */
+export function checkConcurrency(file, doc, callers = []) {
+  const problems = [];
+  const c = doc?.concurrency;
+  if (!c || typeof c !== 'object' || !c.group) return [`${file}: no top-level concurrency group`];
+  const group = String(c.group);
+  if (!/github\.ref\b/.test(group)) problems.push(`${file}: concurrency group "${group}" does not contain github.ref (runs of different refs would share a group)`);
+  const on = typeof doc.on === 'string' ? { [doc.on]: null } : Array.isArray(doc.on) ? Object.fromEntries(doc.on.map((e) => [e, null])) : doc.on ?? {};
+  if ('workflow_call' in on && /github\.workflow\b/.test(group)) {
+    problems.push(`${file}: called by other workflows, but its group uses github.workflow, which is the caller's name there: same group as the caller, a deadlock`);
+  }
+  if (!('cancel-in-progress' in c)) problems.push(`${file}: concurrency has no explicit cancel-in-progress`);
+  const events = Object.keys(on).flatMap((e) => (e === 'workflow_call' ? callers.map((ev) => [ev, `${ev} (through workflow_call)`]) : [[e, e]]));
+  for (const [event, label] of events) {
+    if (!(event in CANCELS_ON)) {
+      problems.push(`${file}: no concurrency rule for event ${event}`);
+      continue;
+    }
+    let got;
+    try {
+      got = evalCancel(c['cancel-in-progress'] ?? false, event);
+    } catch (e) {
+      problems.push(`${file}: cancel-in-progress: ${e.message}`);
+      continue;
+    }
+    if (got !== CANCELS_ON[event]) problems.push(`${file}: cancel-in-progress is ${got} for ${label} runs, the rule says ${CANCELS_ON[event]}`);
+  }
+  return problems;
+}
+
+/** Events of the workflows (parsed, by file name) that call `name` as a reusable workflow. */
+export function callerEvents(docs, name) {
+  const events = new Set();
+  for (const doc of Object.values(docs)) {
+    const calls = Object.values(doc?.jobs ?? {}).some((j) => typeof j?.uses === 'string' && j.uses.replace(/^\.\/\.github\/workflows\//, '') === name);
+    if (calls) for (const e of Object.keys(doc.on ?? {})) events.add(e);
+  }
+  return [...events];
+}
