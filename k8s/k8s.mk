@@ -47,3 +47,11 @@ kind-down: ## Delete the kind cluster
 .PHONY: test-k8s
 test-k8s: ## Offline: kustomize builds, strict schema validation, security/ports/autoscaling/network-policy tests, shellcheck
 	@$(K8S_DIR)/scripts/test-k8s.sh
+
+.PHONY: test-k8s-manifests
+test-k8s-manifests: ## Offline, only the manifest checks of test-k8s (k8s.test.mjs: schemas, security, ports, network policies)
+	@$(K8S_DIR)/scripts/test-k8s.sh k8s.test.mjs
+
+.PHONY: test-k8s-sizing
+test-k8s-sizing: ## Offline, only the sizing of test-k8s: every build against loadtest/capacity.yaml (sizing.test.mjs)
+	@$(K8S_DIR)/scripts/test-k8s.sh sizing.test.mjs

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make test-k8s`: the offline proof of k8s/ (no cluster, no Docker). Installs what it needs when it can:
 # npm packages from k8s/tests/package-lock.json, promtool and shellcheck from Debian when running as root.
+#   test-k8s.sh                 everything: shellcheck, yamllint, every node test
+#   test-k8s.sh FILE.test.mjs…  only those node tests (the narrow make targets: test-k8s-sizing, test-k8s-manifests)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,12 +20,13 @@ for tool in node npm; do
   command -v "$tool" >/dev/null || { echo "error: $tool not found: install Node.js 20 or newer" >&2; exit 1; }
 done
 need promtool prometheus
-need shellcheck shellcheck
-need yamllint yamllint
-
-echo "test-k8s: shellcheck k8s/scripts, yamllint k8s/"
-shellcheck k8s/scripts/*.sh k8s/base/postgres/*.sh
-yamllint --strict -c k8s/tests/yamllint.yaml k8s observability/kustomization.yaml observability/prometheus/prometheus-k8s.yml
+if [ "$#" = 0 ]; then
+  need shellcheck shellcheck
+  need yamllint yamllint
+  echo "test-k8s: shellcheck k8s/scripts, yamllint k8s/"
+  shellcheck k8s/scripts/*.sh k8s/base/postgres/*.sh
+  yamllint --strict -c k8s/tests/yamllint.yaml k8s observability/kustomization.yaml observability/prometheus/prometheus-k8s.yml
+fi
 
 # npm ci only when the lock file changed since the last install (a copy of it is kept as a stamp).
 stamp=k8s/tests/node_modules/.installed-package-lock.json
@@ -32,4 +35,4 @@ if ! cmp -s k8s/tests/package-lock.json "$stamp" 2>/dev/null; then
   cp k8s/tests/package-lock.json "$stamp"
 fi
 echo "test-k8s: node --test (kubectl $(kubectl version --client -o json | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | head -n 1))"
-cd k8s/tests && node --test
+cd k8s/tests && node --test "$@"

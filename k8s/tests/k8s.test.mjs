@@ -26,9 +26,11 @@ import {
   workloads,
 } from "./lib/policy.mjs";
 import { appProperties, build, buildDirs, composeEnv, K8S, pomVersion, rel, REPO } from "./lib/render.mjs";
+import { loadCapacity } from "./lib/sizing.mjs";
 import { validateStrict } from "./lib/schema.mjs";
 
 const props = appProperties();
+const capacity = loadCapacity(REPO);
 const env = composeEnv();
 const envImages = [...env].filter(([k]) => k.endsWith("_IMAGE")).map(([, v]) => v);
 
@@ -51,6 +53,12 @@ function configReferences(objects) {
   }
   return refs;
 }
+
+test("the builds are the kind overlay and every combination folder under k8s/tests", () => {
+  const combos = readdirSync(join(K8S, "tests"), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name.startsWith("kind-"));
+  assert.ok(combos.length >= 3, `only ${combos.length} combinations under k8s/tests`);
+  assert.deepEqual(buildDirs().map(rel), ["k8s/overlays/kind", ...combos.map((d) => `k8s/tests/${d.name}`).sort()]);
+});
 
 for (const dir of buildDirs()) {
   describe(`build ${rel(dir)}`, () => {
@@ -103,7 +111,7 @@ for (const dir of buildDirs()) {
     });
 
     test("all connection pools at maximum scale fit PostgreSQL's max_connections", () => {
-      assert.deepEqual(connectionBudget(objects, props), []);
+      assert.deepEqual(connectionBudget(objects, props, capacity.sizing), []);
     });
 
     test("the Ingress routes the API, OpenAPI, Swagger UI and Grafana, never the management port", () => {
@@ -152,15 +160,18 @@ describe("observability/kustomization.yaml", () => {
 
   test("every config file is in a ConfigMap, directly or through its -k8s sibling", () => {
     const missing = [];
+    const checked = new Set();
     for (const dir of CONFIG_DIRS) {
       for (const name of readdirSync(join(REPO, "observability", dir), { withFileTypes: true })) {
         if (!name.isFile() || !CONFIG_FILE.test(name.name)) continue;
+        checked.add(dir);
         const path = `${dir}/${name.name}`;
         const sibling = path.replace(/(\.[a-z]+)$/, "-k8s$1");
         const isSibling = /-k8s\.[a-z]+$/.test(path);
         if (!listed.has(path) && !listed.has(sibling) && !(isSibling && listed.has(path))) missing.push(path);
       }
     }
+    assert.deepEqual(CONFIG_DIRS.filter((d) => !checked.has(d)), [], "config folders without a config file");
     assert.deepEqual(missing, []);
   });
 
@@ -219,11 +230,14 @@ describe("kube-state-metrics", () => {
       ...readdirSync(join(REPO, "observability/prometheus/rules")).map((f) => `observability/prometheus/rules/${f}`),
     ].map((f) => [f, readFileSync(join(REPO, f), "utf8")]);
     const missing = [];
+    let used = 0;
     for (const [file, text] of texts) {
       for (const [, kind] of text.matchAll(/\bkube_([a-z]+)_[a-z_]+/g)) {
+        used++;
         if (!resources.has(`${kind}s`)) missing.push(`${file}: kube_${kind}_* needs --resources=${kind}s`);
       }
     }
+    assert.ok(used > 0, "no kube_* family found in the dashboards and rules: the check would pass on nothing");
     assert.deepEqual([...new Set(missing)], []);
   });
 });
@@ -253,6 +267,7 @@ describe("combinations", () => {
   });
 
   test("each component has its effect in every combination that lists it", () => {
+    assert.ok(buildDirs().length > 1, "no combinations to check");
     for (const dir of buildDirs()) {
       const listed = (parse(readFileSync(join(dir, "kustomization.yaml"), "utf8")).components ?? []).map((c) => basename(c));
       const objects = build(dir);

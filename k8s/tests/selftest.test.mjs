@@ -17,11 +17,13 @@ import {
   servicesSelectPods,
   shopMatchesService,
 } from "./lib/policy.mjs";
-import { appProperties, build, composeEnv, K8S } from "./lib/render.mjs";
+import { appProperties, build, composeEnv, K8S, REPO } from "./lib/render.mjs";
+import { loadCapacity } from "./lib/sizing.mjs";
 import { validateStrict } from "./lib/schema.mjs";
 
 const broken = build(join(K8S, "tests/fixtures/broken"));
 const props = appProperties();
+const capacity = loadCapacity(REPO);
 const envImages = [...composeEnv()].filter(([k]) => k.endsWith("_IMAGE")).map(([, v]) => v);
 /** Asserts that some problem mentions `fragment`. */
 const rejects = (problems, fragment) =>
@@ -75,7 +77,7 @@ describe("the broken fixture is rejected", () => {
   });
 
   test("connection budget: maxReplicas 12", () => {
-    rejects(connectionBudget(broken, props), "connection budget: (12 max + 1 surge)");
+    rejects(connectionBudget(broken, props, capacity.sizing), "connection budget: (12 max + 1 surge)");
   });
 
   test("Ingress: the management port routed", () => {

@@ -314,10 +314,9 @@ export function autoscalingAndBudget(objects) {
 /**
  * Connection budget (k8s/README.md, "Capacity arithmetic"): at the autoscaler's maximum plus the rollout surge,
  * all pools together stay below PostgreSQL's max_connections minus the superuser reserve, the exporter and
- * an admin headroom.
+ * an admin headroom. `reserve` is the `sizing` section of loadtest/capacity.yaml.
  */
-export const BUDGET = { superuserReserved: 3, exporter: 2, adminHeadroom: 10 };
-export function connectionBudget(objects, props) {
+export function connectionBudget(objects, props, reserve) {
   const deploy = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
   const as = autoscalerOf(objects, "shop");
   const pg = objects.find((o) => o.kind === "StatefulSet" && o.metadata.name === "postgres");
@@ -330,7 +329,7 @@ export function connectionBudget(objects, props) {
   const setting = args.map((a) => /^max_connections=(\d+)$/.exec(a)).find(Boolean);
   if (!setting) return ["connection budget: postgres has no explicit -c max_connections=N"];
   const maxConnections = Number(setting[1]);
-  const available = maxConnections - BUDGET.superuserReserved - BUDGET.exporter - BUDGET.adminHeadroom;
+  const available = maxConnections - reserve.superuser_reserved - reserve.exporter_connections - reserve.admin_headroom;
   const needed = (as.max + surge) * pool;
   return needed <= available
     ? []

@@ -1,0 +1,107 @@
+// The shop's sizing in every build equals what loadtest/capacity.yaml gives: CPU request and limit, HPA target,
+// min/max replicas, KEDA threshold, PostgreSQL CPU and max_connections, the connection budget
+// (k8s/README.md, "Capacity arithmetic"). Runner: node --test (https://nodejs.org/api/test.html).
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { build, buildDirs, K8S, rel, REPO } from "./lib/render.mjs";
+import { capacityShape, deriveSizing, loadCapacity, millicores, sizingProblems } from "./lib/sizing.mjs";
+
+const capacity = loadCapacity(REPO);
+const dirs = buildDirs();
+
+describe("loadtest/capacity.yaml", () => {
+  test("is the source both READMEs cite for the sizing", () => {
+    for (const readme of ["k8s/README.md", "loadtest/README.md"]) {
+      assert.match(readFileSync(join(REPO, readme), "utf8"), /loadtest\/capacity\.yaml|\(capacity\.yaml\)|`capacity\.yaml`/, `${readme} does not cite loadtest/capacity.yaml`);
+    }
+  });
+
+  test("gives the sizing k8s/README.md derives (printed for the README's table)", (t) => {
+    const s = deriveSizing(capacity, 1);
+    t.diagnostic(JSON.stringify({ ...s, podRps: Number(s.podRps.toFixed(1)) }));
+    // Sanity only: a pod is sized for whole requests per second, the maximum is above the minimum.
+    assert.ok(s.podRps > 0 && s.maxReplicas > s.minReplicas, JSON.stringify(s));
+  });
+});
+
+describe("every build is sized from loadtest/capacity.yaml", () => {
+  test("the builds include the default overlay and a KEDA combination", () => {
+    assert.ok(dirs.map(rel).includes("k8s/overlays/kind"), dirs.map(rel).join());
+    assert.ok(dirs.some((d) => build(d).some((o) => o.kind === "ScaledObject")), "no build with a ScaledObject");
+  });
+
+  for (const dir of dirs) {
+    test(rel(dir), () => {
+      assert.deepEqual(sizingProblems(build(dir), capacity), []);
+    });
+  }
+});
+
+describe("the sizing check fails on a planted change", () => {
+  const base = build(join(K8S, "overlays/kind"));
+  const keda = build(dirs.find((d) => build(d).some((o) => o.kind === "ScaledObject")));
+  const planted = (objects, edit) => {
+    const copy = structuredClone(objects);
+    edit(copy, (kind, name) => copy.find((o) => o.kind === kind && o.metadata.name === name));
+    return sizingProblems(copy, capacity).join("\n");
+  };
+  const shop = (get) => get("Deployment", "shop").spec.template.spec.containers[0];
+
+  test("HPA target 95 %", () => {
+    const text = planted(base, (_, get) => (get("HorizontalPodAutoscaler", "shop").spec.metrics[0].resource.target.averageUtilization = 95));
+    assert.match(text, /CPU averageUtilization: manifest 95, loadtest\/capacity.yaml gives 70/);
+  });
+
+  test("CPU request 50m, CPU limit 2 cores", () => {
+    assert.match(planted(base, (_, get) => (shop(get).resources.requests.cpu = "50m")), /shop CPU request \(millicores\): manifest 50, .* gives 200/);
+    assert.match(planted(base, (_, get) => (shop(get).resources.limits.cpu = "2")), /shop CPU limit \(millicores\): manifest 2000/);
+  });
+
+  test("maxReplicas 7, minReplicas 3", () => {
+    assert.match(planted(base, (_, get) => (get("HorizontalPodAutoscaler", "shop").spec.maxReplicas = 7)), /maxReplicas .*: manifest 7, .* gives 6/);
+    assert.match(planted(base, (_, get) => (get("HorizontalPodAutoscaler", "shop").spec.minReplicas = 3)), /minReplicas: manifest 3, .* gives 2/);
+  });
+
+  test("pool 16 and max_connections 60 break the budget", () => {
+    const text = planted(base, (objects) => {
+      objects.find((o) => o.kind === "ConfigMap" && o.data?.QUARKUS_DATASOURCE_JDBC_MAX_SIZE).data.QUARKUS_DATASOURCE_JDBC_MAX_SIZE = "16";
+    });
+    assert.match(text, /pool .*: manifest 16, .* gives 10/);
+    assert.match(text, /connection budget: \(6 max \+ 1 surge\) x pool 16 = 112 > 85/);
+    const pg = planted(base, (_, get) => (get("StatefulSet", "postgres").spec.template.spec.containers[0].args = ["-c", "max_connections=60"]));
+    assert.match(pg, /postgres max_connections: manifest 60, .* gives 100/);
+  });
+
+  test("KEDA: threshold 250, cpu trigger 90, maxReplicaCount 7", () => {
+    const so = (get) => get("ScaledObject", "shop").spec;
+    assert.match(planted(keda, (_, get) => (so(get).triggers.find((t) => t.type === "prometheus").metadata.threshold = "250")), /request-rate threshold: manifest 250, .* gives 180/);
+    assert.match(planted(keda, (_, get) => (so(get).triggers.find((t) => t.type === "cpu").metadata.value = "90")), /cpu trigger value: manifest 90/);
+    assert.match(planted(keda, (_, get) => (so(get).maxReplicaCount = 7)), /ScaledObject\/shop maxReplicas .*: manifest 7/);
+  });
+
+  test("a new measurement moves the sizing: 1.5 ms per request asks for 450m", () => {
+    const slower = structuredClone(capacity);
+    slower.measured.service_cpu_ms_per_request = 1.5;
+    assert.equal(deriveSizing(slower, 1).cpuRequestM, 450);
+  });
+
+  test("capacity.yaml's shape: unknown, missing and mistyped keys", () => {
+    const broken = structuredClone(capacity);
+    broken.sizing.hpa_target = 70;
+    delete broken.sizing.pool_per_pod;
+    broken.measured.service_cpu_ms_per_request = "0.72";
+    const text = capacityShape(broken).join("\n");
+    assert.match(text, /sizing.hpa_target: unknown key/);
+    assert.match(text, /sizing.pool_per_pod: missing/);
+    assert.match(text, /measured.service_cpu_ms_per_request: "0.72" is not a number/);
+  });
+
+  test("CPU quantities", () => {
+    assert.equal(millicores("200m"), 200);
+    assert.equal(millicores("1"), 1000);
+    assert.equal(millicores("0.5"), 500);
+    assert.throws(() => millicores("1Gi"));
+  });
+});
