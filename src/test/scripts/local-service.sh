@@ -5,6 +5,7 @@
 #   src/test/scripts/local-service.sh start   # initdb + postgres + java -jar, waits until /q/health/ready is UP
 #   src/test/scripts/local-service.sh stop    # stops both (also on a half-started run)
 #   src/test/scripts/local-service.sh status
+#   src/test/scripts/local-service.sh start-db          # only PostgreSQL (database shop, user shop, password shop)
 #   src/test/scripts/local-service.sh service-restart   # restart only the service (new env), PostgreSQL keeps running
 #
 # Environment (all optional): API_PORT (8080), MGMT_PORT (9000), PG_PORT (15432), LOCAL_DIR (target/local-$API_PORT),
@@ -13,6 +14,10 @@
 # Fixed ports used by the make targets all sit below 32768, outside Linux's ephemeral range (32768-60999), so an
 # outgoing connection's local port can never be holding one of them when a server binds.
 # PostgreSQL comes from PG_BIN (default: the newest /usr/lib/postgresql/*/bin); as root it runs as user postgres.
+# The server's own files (data directory, password file, socket, log) live in a directory of their own under /tmp,
+# owned by the user the server runs as, never in LOCAL_DIR: as root that user is postgres, which cannot enter a
+# clone inside a private folder (mode 0700, such as /root). $LOCAL_DIR/pg-dir names that directory, and
+# $LOCAL_DIR/pgdata links to its data directory; `stop` deletes it and keeps its log as $LOCAL_DIR/postgres.log.
 set -euo pipefail
 
 cd "$(dirname "$0")/../../.."
@@ -23,7 +28,7 @@ LOCAL_DIR=${LOCAL_DIR:-target/local-$API_PORT}
 JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 mkdir -p "$LOCAL_DIR"
 LOCAL_DIR=$(cd "$LOCAL_DIR" && pwd)
-PGDATA="$LOCAL_DIR/pgdata"
+PG_POINTER="$LOCAL_DIR/pg-dir"
 SERVICE_LOG="$LOCAL_DIR/service.log"
 SERVICE_PID="$LOCAL_DIR/service.pid"
 
@@ -44,11 +49,44 @@ pg_bin() {
   echo "$d"
 }
 
-# Run a PostgreSQL binary as the invoking user, or as postgres when we are root (initdb refuses root).
+# The directory PostgreSQL's files live in (see the header), made on first use; empty when there is none yet.
+PG_DIR=""
+PGDATA=""
+pg_dir_load() {
+  PG_DIR=""
+  [ -f "$PG_POINTER" ] && PG_DIR=$(cat "$PG_POINTER")
+  [ -n "$PG_DIR" ] && [ -d "$PG_DIR" ] || PG_DIR=""
+  PGDATA=${PG_DIR:+$PG_DIR/data}
+}
+pg_dir_make() {
+  pg_dir_load
+  [ -n "$PG_DIR" ] && return 0
+  if [ "$(id -u)" = 0 ]; then
+    # Not under TMPDIR: that may itself be private to root.
+    PG_DIR=$(mktemp -d /tmp/shop-pg.XXXXXX)
+    chown postgres: "$PG_DIR"
+  else
+    PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/shop-pg.XXXXXX")
+  fi
+  echo "$PG_DIR" >"$PG_POINTER"
+  PGDATA="$PG_DIR/data"
+  # For readers of LOCAL_DIR (loadtest.sh reads postmaster.pid); a data directory left by an older run goes.
+  rm -rf "$LOCAL_DIR/pgdata"
+  ln -s "$PGDATA" "$LOCAL_DIR/pgdata"
+}
+pg_dir_remove() {
+  pg_dir_load
+  [ -n "$PG_DIR" ] || return 0
+  [ -f "$PG_DIR/postgres.log" ] && cp "$PG_DIR/postgres.log" "$LOCAL_DIR/postgres.log"
+  rm -rf "$PG_DIR"
+  rm -f "$PG_POINTER" "$LOCAL_DIR/pgdata"
+}
+
+# Run a PostgreSQL binary as the invoking user, or as postgres when we are root (initdb refuses root), from
+# inside PG_DIR: PostgreSQL's binaries change back to their working directory, which postgres may not enter.
 as_pg() {
   if [ "$(id -u)" = 0 ]; then
-    chown -R postgres "$LOCAL_DIR"
-    runuser -u postgres -- "$@"
+    (cd "$PG_DIR" && runuser -u postgres -- "$@")
   else
     "$@"
   fi
@@ -58,18 +96,21 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_pg() {
   local bin; bin=$(pg_bin)
+  pg_dir_make
   if ! as_pg "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1 && port_in_use "$PG_PORT"; then
     die "port $PG_PORT on 127.0.0.1 is already in use by another PostgreSQL or program; set PG_PORT"
   fi
   if [ ! -f "$PGDATA/PG_VERSION" ]; then
     echo "local-service: initdb in $PGDATA"
-    printf 'shop\n' > "$LOCAL_DIR/pwfile"
-    as_pg "$bin/initdb" -D "$PGDATA" -U shop --pwfile="$LOCAL_DIR/pwfile" -A scram-sha-256 -E UTF8 >/dev/null
+    printf 'shop\n' >"$PG_DIR/pwfile"
+    [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR/pwfile"
+    as_pg "$bin/initdb" -D "$PGDATA" -U shop --pwfile="$PG_DIR/pwfile" -A scram-sha-256 -E UTF8 >/dev/null
+    rm -f "$PG_DIR/pwfile"
   fi
   echo "local-service: PostgreSQL on 127.0.0.1:$PG_PORT"
   as_pg "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1 ||
-  as_pg "$bin/pg_ctl" -D "$PGDATA" -l "$LOCAL_DIR/postgres.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $LOCAL_DIR -c max_connections=200 -c fsync=off" start >/dev/null
+  as_pg "$bin/pg_ctl" -D "$PGDATA" -l "$PG_DIR/postgres.log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=200 -c fsync=off" start >/dev/null
   PGPASSWORD=shop as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U shop -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='shop'" \
     2>/dev/null | grep -q 1 || PGPASSWORD=shop as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U shop shop
 }
@@ -120,17 +161,20 @@ stop_service() {
 
 stop_all() {
   stop_service
-  if [ -f "$PGDATA/postmaster.pid" ]; then
+  pg_dir_load
+  if [ -n "$PG_DIR" ] && [ -f "$PGDATA/postmaster.pid" ]; then
     as_pg "$(pg_bin)/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null || true
   fi
+  pg_dir_remove
   echo "local-service: stopped"
 }
 
 case "${1:-}" in
   start) start_pg; start_service ;;
+  start-db) start_pg ;;
   stop) stop_all ;;
   service-restart) stop_service; start_pg; start_service ;;
   status)
     if [ -f "$SERVICE_PID" ] && kill -0 "$(cat "$SERVICE_PID")" 2>/dev/null; then echo "running (pid $(cat "$SERVICE_PID"))"; else echo "stopped"; fi ;;
-  *) die "usage: $0 start|stop|status|service-restart" ;;
+  *) die "usage: $0 start|start-db|stop|status|service-restart" ;;
 esac
