@@ -3,8 +3,9 @@
 # GNU make manual: https://www.gnu.org/software/make/manual/make.html
 # promtool: https://prometheus.io/docs/prometheus/latest/command-line/promtool/
 #
-# Tools come from Debian (prometheus 2.42 with promtool, prometheus-postgres-exporter) and npm (the query grammars,
-# pinned in observability/tests/package-lock.json); they are installed here when missing.
+# Tools come from Debian (prometheus 2.42 with promtool, prometheus-postgres-exporter, prometheus-alertmanager 0.25
+# with amtool) and npm (the query grammars, pinned in observability/tests/package-lock.json); they are installed
+# here when missing.
 
 OBS_DIR := observability
 OBS_TESTS := $(OBS_DIR)/tests
@@ -15,7 +16,7 @@ OBS_PORTS := API_PORT=18080 MGMT_PORT=19000 PG_PORT=15433 PROM_PORT=19090 PGEXP_
 ##@ Observability
 
 .PHONY: test-observability
-test-observability: obs-check-static obs-verify-live ## Prometheus config/rules checks, promtool rule tests, dashboard static checks, live verification
+test-observability: obs-check-static obs-alert-routing obs-verify-live ## Prometheus config/rules checks, promtool rule tests, dashboard static checks, alert routing, live verification
 	@echo "test-observability: all observability checks passed"
 
 .PHONY: obs-check-static
@@ -26,6 +27,10 @@ obs-check-static: obs-tools ## promtool check config/rules, promtool test rules,
 	promtool check rules $(OBS_PROM)/rules/*.yml
 	promtool test rules $(OBS_PROM)/tests/*.yml
 	node $(OBS_TESTS)/check_queries.mjs
+
+.PHONY: obs-alert-routing
+obs-alert-routing: obs-tools ## Alertmanager: amtool check-config, routing table, every rule's alert reaches a receiver, inhibition on a real Alertmanager
+	python3 $(OBS_TESTS)/alert_routing.py
 
 .PHONY: obs-verify-live
 obs-verify-live: obs-tools ## Live verification: packaged service + PostgreSQL + Prometheus on loopback, every query must return data
@@ -39,6 +44,7 @@ obs-tools:
 	@missing=""; \
 	  command -v promtool >/dev/null && command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	  command -v prometheus-postgres-exporter >/dev/null || missing="$$missing prometheus-postgres-exporter"; \
+	  command -v amtool >/dev/null && command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	  if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	      echo "obs-tools: installing$$missing (apt)"; \
