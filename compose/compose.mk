@@ -62,3 +62,8 @@ demo-fault-off: ## Turn the injected faults off again
 .PHONY: test-compose
 test-compose: build ## Offline checks of the stack: compose config, Compose-spec schema, cross-file names/ports/log fields, yamllint
 	$(COMPOSE_DIR)/tests/run.sh
+
+.PHONY: test-compose-static
+test-compose-static: ## Seconds, no build: only the cross-file checks (check_compose.py) on the committed capture of the service's output
+	python3 $(COMPOSE_DIR)/tests/check_compose.py --log-sample $(COMPOSE_DIR)/tests/samples/service-log.jsonl \
+	  --metrics-sample $(COMPOSE_DIR)/tests/samples/metrics-exemplars.txt

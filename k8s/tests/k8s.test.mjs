@@ -102,6 +102,11 @@ for (const dir of buildDirs()) {
       assert.deepEqual(shopMatchesService(objects, props), []);
     });
 
+    test("Grafana keeps its pinned image's data-source plugins (GF_PLUGINS_PREINSTALL_AUTO_UPDATE=false)", () => {
+      const grafana = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "grafana");
+      assert.equal(envValue(objects, podOf(grafana).spec.containers[0], "GF_PLUGINS_PREINSTALL_AUTO_UPDATE"), "false");
+    });
+
     test("JAVA_OPTS is what the JVM in the image really uses", () => {
       assert.deepEqual(javaOptsInEffect(objects, readFileSync(join(REPO, "src/main/docker/Dockerfile"), "utf8")), []);
     });
