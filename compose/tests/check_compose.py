@@ -411,32 +411,51 @@ def kind_alloy_mounts() -> tuple[str, dict[str, str]]:
     return alloy_positional(["run"] + [a for a in container.get("args", []) if a != "run"]), out
 
 
+def unlabelled_block(body: str, name: str) -> str:
+    """The body of the first `name { ... }` block (e.g. stage.json) in `body`, or ""."""
+    masked = _mask_strings(body)
+    m = re.search(rf"(?<![\w.]){re.escape(name)}\s*\{{", masked)
+    if not m:
+        return ""
+    d, j = 1, m.end()
+    while d and j < len(masked):
+        d += {"{": 1, "}": -1}.get(masked[j], 0)
+        j += 1
+    return body[m.end():j - 1]
+
+
+def object_attr(body: str, name: str) -> str:
+    """The inside of `name = { ... }` in a block body (no nested objects), or ""."""
+    m = re.search(rf"\b{name}\s*=\s*\{{([^}}]*)\}}", body)
+    return m.group(1) if m else ""
+
+
 def loki_stages(process: str) -> dict:
     """What a loki.process body does: stage.json fields, level mapping, labels, structured metadata, timestamp."""
-    stages = {}
-    json_stage = re.search(r"stage\.json\s*\{\s*expressions\s*=\s*\{([^}]*)\}", process)
-    stages["json"] = dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', json_stage.group(1))) if json_stage else {}
-    labels = re.search(r"stage\.labels\s*\{\s*values\s*=\s*\{([^}]*)\}", process)
-    stages["labels"] = re.findall(r"(\w+)\s*=", labels.group(1)) if labels else []
-    sm = re.search(r"stage\.structured_metadata\s*\{\s*values\s*=\s*\{([^}]*)\}", process)
-    stages["structured_metadata"] = re.findall(r"(\w+)\s*=", sm.group(1)) if sm else []
-    tmpl = re.search(r'stage\.template\s*\{[^}]*?source\s*=\s*"level"\s*template\s*=\s*`([^`]*)`', process)
+    stages = {
+        "json": dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', object_attr(unlabelled_block(process, "stage.json"), "expressions"))),
+        "labels": re.findall(r"(\w+)\s*=", object_attr(unlabelled_block(process, "stage.labels"), "values")),
+        "structured_metadata": re.findall(r"(\w+)\s*=", object_attr(unlabelled_block(process, "stage.structured_metadata"),
+                                                                      "values")),
+    }
+    template = unlabelled_block(process, "stage.template")
     mapping = {}
-    for cond, out in re.findall(r"if ([^}]*)\}\}(\w+)", tmpl.group(1) if tmpl else ""):
-        mapping.update({name: out for name in re.findall(r'"(\w+)"', cond)})
+    if alloy_attr(template, "source") == ["level"]:
+        raw = re.search(r"template\s*=\s*`([^`]*)`", template)
+        for cond, out in re.findall(r"if ([^}]*)\}\}(\w+)", raw.group(1) if raw else ""):
+            mapping.update({name: out for name in re.findall(r'"(\w+)"', cond)})
     stages["level_mapping"] = mapping
-    ts = re.search(r"stage\.timestamp\s*\{([^}]*)\}", process)
-    stages["timestamp"] = ((alloy_attr(ts.group(1), "source") or [None])[0],
-                           (alloy_attr(ts.group(1), "format") or [None])[0]) if ts else None
+    ts = unlabelled_block(process, "stage.timestamp")
+    stages["timestamp"] = ((alloy_attr(ts, "source") or [None])[0], (alloy_attr(ts, "format") or [None])[0]) if ts else None
     return stages
 
 
 def parser_self_test(c: Checks, source: str) -> None:
     """The Alloy parser must reject broken variants of a real file; a planted error that did not apply fails."""
     plants = {
-        "a missing comma between object fields": (r'("level"),(\s*\n\s*traceId)', r"\1\2"),
-        "an unclosed block": (r"\}\s*\Z", ""),
-        "an attribute without a value": (r"(forward_to\s*=\s*)argument\.forward_to\.value", r"\1"),
+        "a missing comma between object fields": (r'(\n\s*\w+\s*=\s*"[^"\n]*"),(\s*\n\s*\w+\s*=)', r"\1\2"),
+        "an unclosed block": (r"\}(\s*)\Z", r"\1"),
+        "an attribute without a value": (r"(\n\s*forward_to\s*=\s*)[^\s][^\n]*", r"\1"),
     }
     for what, (pattern, replacement) in plants.items():
         broken, n = re.subn(pattern, replacement, source, count=1)
