@@ -56,6 +56,16 @@ UPSTREAM_LISTEN = {
     "grafana/grafana": (
         # Read in a stored snapshot of grafana conf/defaults.ini, not at the tag (the repository is too large to fetch).
         "13.2.0", "environment GF_SERVER_HTTP_PORT", "3000", "grafana conf/defaults.ini: [server] http_port = 3000"),
+    "prom/alertmanager": (
+        "v0.34.0", "flag --web.listen-address", ":9093",
+        "alertmanager cmd/alertmanager/main.go: webflag.AddFlags(kingpin.CommandLine, \":9093\")"),
+    "prom/blackbox-exporter": (
+        "v0.28.0", "flag --web.listen-address", ":9115",
+        "blackbox_exporter main.go: webflag.AddFlags(kingpin.CommandLine, \":9115\")"),
+    # Web UI and API; `mailpit readyz` reads the same flag/variable, so it follows a moved port by itself.
+    "axllent/mailpit": (
+        "v1.30.5", "flag --listen/-l, environment MP_UI_BIND_ADDR", "[::]:8025",
+        "mailpit config/config.go: HTTPListen = \"[::]:8025\"; cmd/readyz.go"),
     # PostgreSQL's compiled-in DEF_PGPORT, the same in every release (and pg_isready's default).
     "postgres": ("*", "flag -p / -c port=, environment PGPORT", "5432", "PostgreSQL DEF_PGPORT = 5432"),
 }
@@ -180,12 +190,19 @@ def listen_port(name: str, svc: dict, env: dict[str, str], configs: dict) -> tup
         return (int(value), "application.properties quarkus.management.port") if value else (None, "not set")
     repo = str(svc.get("image", "")).rsplit(":", 1)[0]
     tag = str(svc.get("image", "")).rsplit(":", 1)[1] if ":" in str(svc.get("image", "")) else ""
+    if repo == "busybox":
+        # Busybox serves HTTP only as `httpd -p PORT` here (its default port was not read upstream: set -p).
+        port = flag_value(command, "-p") if command[:1] == ["httpd"] else None
+        return (port_of(port), "busybox httpd -p in compose.yaml") if port else (None, "busybox httpd without -p")
     if repo not in UPSTREAM_LISTEN:
         return None, f"image {repo!r} has no known listen-port source: add it to UPSTREAM_LISTEN in check_compose.py"
     version, _how, default, where = UPSTREAM_LISTEN[repo]
     explicit = None
-    if repo == "prometheuscommunity/postgres-exporter" or repo == "prom/prometheus":
+    if repo in ("prometheuscommunity/postgres-exporter", "prom/prometheus", "prom/alertmanager",
+                "prom/blackbox-exporter"):
         explicit = flag_value(command, "--web.listen-address")
+    elif repo == "axllent/mailpit":
+        explicit = flag_value(command, "--listen", "-l") or environment.get("MP_UI_BIND_ADDR")
     elif repo == "grafana/alloy":
         explicit = flag_value(command, "--server.http.listen-addr")
     elif repo == "grafana/grafana":
@@ -220,6 +237,10 @@ def probed_ports(test: list, svc: dict) -> list[tuple[str, int | None]]:
         shell_words = shlex.split(text)
         port = flag_value(shell_words, "-p") or flag_value(shell_words, "--port") or environment.get("PGPORT")
         out.append((flag_value(shell_words, "-h") or "localhost", int(port or UPSTREAM_LISTEN["postgres"][2])))
+    if any(w.endswith("mailpit") for w in words) and "readyz" in words:
+        listen = (flag_value(words, "--listen", "-l") or environment.get("MP_UI_BIND_ADDR")
+                  or UPSTREAM_LISTEN["axllent/mailpit"][2])
+        out.append(("localhost", port_of(listen)))
     if any(re.fullmatch(r"-+health", w) for w in words) and not any("health.url" in w for w in words):
         u = urlparse(LOKI_HEALTH_DEFAULT_URL)
         out.append((u.hostname, u.port))
