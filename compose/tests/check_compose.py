@@ -664,6 +664,9 @@ def main() -> int:
     prom_path = ROOT / "observability/prometheus/prometheus.yml"
     if c.check("prometheus: observability/prometheus/prometheus.yml exists", prom_path.exists()):
         prom = yaml.safe_load(prom_path.read_text())
+        static_targets = [tg for job in prom.get("scrape_configs", []) for sc in job.get("static_configs", [])
+                          for tg in sc.get("targets", [])]
+        c.check(f"prometheus: static scrape targets to check ({len(static_targets)})", bool(static_targets))
         for job in prom.get("scrape_configs", []):
             for sc in job.get("static_configs", []):
                 for target in sc.get("targets", []):
