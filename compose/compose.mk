@@ -65,5 +65,6 @@ test-compose: build ## Offline checks of the stack: compose config, Compose-spec
 
 .PHONY: test-compose-static
 test-compose-static: ## Seconds, no build: only the cross-file checks (check_compose.py) on the committed capture of the service's output
+	@python3 -c 'import yaml' 2>/dev/null || { echo "error: python3 with PyYAML is needed: install python3-yaml (make test-compose installs it as root)" >&2; exit 1; }
 	python3 $(COMPOSE_DIR)/tests/check_compose.py --log-sample $(COMPOSE_DIR)/tests/samples/service-log.jsonl \
 	  --metrics-sample $(COMPOSE_DIR)/tests/samples/metrics-exemplars.txt
