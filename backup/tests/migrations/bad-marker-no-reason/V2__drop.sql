@@ -1,0 +1,2 @@
+-- contract: V1
+ALTER TABLE item DROP COLUMN note;

@@ -1,0 +1,1 @@
+ALTER TABLE item RENAME COLUMN note TO remark;

@@ -1,0 +1,1 @@
+ALTER TABLE public.item RENAME TO article;
