@@ -23,7 +23,7 @@ help: ## Show this help
 ##@ Service
 
 .PHONY: test
-test: test-java test-observability test-compose test-load test-k8s test-workflows test-breakages ## Everything CI runs: Java suite, stack proofs, load-test gates, manifests, workflows, breakage drill
+test: test-java test-observability test-compose test-load test-k8s test-workflows test-backup test-breakages ## Everything CI runs: Java suite, stack proofs, load-test gates, manifests, workflows, restore drill, breakage drill
 	@echo "make test: all checks passed"
 
 .PHONY: test-java
@@ -67,3 +67,4 @@ include loadtest/loadtest.mk
 include k8s/k8s.mk
 include .github/github.mk
 include drill/drill.mk
+include backup/backup.mk

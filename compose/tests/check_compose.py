@@ -190,6 +190,15 @@ def listen_port(name: str, svc: dict, env: dict[str, str], configs: dict) -> tup
         return (int(value), "application.properties quarkus.management.port") if value else (None, "not set")
     repo = str(svc.get("image", "")).rsplit(":", 1)[0]
     tag = str(svc.get("image", "")).rsplit(":", 1)[1] if ":" in str(svc.get("image", "")) else ""
+    if repo and repo == env.get("SHOP_POSTGRES_IMAGE", "").rsplit(":", 1)[0]:
+        # compose/postgres/Dockerfile: POSTGRES_IMAGE plus pgBackRest. The backup service runs backup-agent.sh, whose
+        # busybox httpd serves metrics on METRICS_PORT; the postgres service listens as POSTGRES_IMAGE does.
+        if args_of(svc.get("entrypoint")) == ["backup-agent"]:
+            agent = (COMPOSE_DIR / "scripts" / "backup-agent.sh").read_text()
+            default = re.search(r"port=\$\{METRICS_PORT:-(\d+)\}", agent)
+            port = environment.get("METRICS_PORT") or (default.group(1) if default else None)
+            return (port_of(port), "backup-agent.sh METRICS_PORT") if port else (None, "backup-agent.sh sets no port")
+        repo, tag = env.get("POSTGRES_IMAGE", ":").rsplit(":", 1)
     if repo == "busybox":
         # Busybox serves HTTP only as `httpd -p PORT` here (its default port was not read upstream: set -p).
         port = flag_value(command, "-p") if command[:1] == ["httpd"] else None

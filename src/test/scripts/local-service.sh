@@ -7,10 +7,12 @@
 #   src/test/scripts/local-service.sh status
 #   src/test/scripts/local-service.sh start-db          # only PostgreSQL (database shop, user shop, password shop)
 #   src/test/scripts/local-service.sh service-restart   # restart only the service (new env), PostgreSQL keeps running
+#   src/test/scripts/local-service.sh pause             # stop both but keep the database (start resumes it; the restore drill)
 #
 # Environment (all optional): API_PORT (8080), MGMT_PORT (9000), PG_PORT (15432), LOCAL_DIR (target/local-$API_PORT),
 # JAR (target/quarkus-app/quarkus-run.jar), JAVA_OPTS, and any QUARKUS_* / DEPLOYMENT_ENVIRONMENT variable, passed
 # through to the service (e.g. QUARKUS_OTEL_SDK_DISABLED=true, QUARKUS_OTEL_TRACES_SAMPLER_ARG=0.1).
+# PG_OPTS adds server settings to PostgreSQL's command line (e.g. "-c archive_mode=on", used by the restore drill).
 # Fixed ports used by the make targets all sit below 32768, outside Linux's ephemeral range (32768-60999), so an
 # outgoing connection's local port can never be holding one of them when a server binds.
 # PostgreSQL comes from PG_BIN (default: the newest /usr/lib/postgresql/*/bin); as root it runs as user postgres.
@@ -110,7 +112,14 @@ start_pg() {
   echo "local-service: PostgreSQL on 127.0.0.1:$PG_PORT"
   as_pg "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1 ||
   as_pg "$bin/pg_ctl" -D "$PGDATA" -l "$PG_DIR/postgres.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=200 -c fsync=off" start >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=200 -c fsync=off ${PG_OPTS:-}" start >/dev/null
+  # A data directory restored from a backup replays WAL first (read-only); wait until it accepts writes.
+  local i
+  for i in $(seq 1 120); do
+    [ "$(PGPASSWORD=shop as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U shop -d postgres -tAc "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break
+    [ "$i" -lt 120 ] || die "PostgreSQL did not finish recovery within 60 s (see $PG_DIR/postgres.log)"
+    sleep 0.5
+  done
   PGPASSWORD=shop as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U shop -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='shop'" \
     2>/dev/null | grep -q 1 || PGPASSWORD=shop as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U shop shop
 }
@@ -159,12 +168,16 @@ stop_service() {
   fi
 }
 
-stop_all() {
-  stop_service
+stop_pg() {
   pg_dir_load
   if [ -n "$PG_DIR" ] && [ -f "$PGDATA/postmaster.pid" ]; then
     as_pg "$(pg_bin)/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null || true
   fi
+}
+
+stop_all() {
+  stop_service
+  stop_pg
   pg_dir_remove
   echo "local-service: stopped"
 }
@@ -173,8 +186,9 @@ case "${1:-}" in
   start) start_pg; start_service ;;
   start-db) start_pg ;;
   stop) stop_all ;;
+  pause) stop_service; stop_pg; echo "local-service: stopped; the database stays in $PGDATA" ;;
   service-restart) stop_service; start_pg; start_service ;;
   status)
     if [ -f "$SERVICE_PID" ] && kill -0 "$(cat "$SERVICE_PID")" 2>/dev/null; then echo "running (pid $(cat "$SERVICE_PID"))"; else echo "stopped"; fi ;;
-  *) die "usage: $0 start|start-db|stop|status|service-restart" ;;
+  *) die "usage: $0 start|start-db|stop|pause|status|service-restart" ;;
 esac
