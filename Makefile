@@ -9,6 +9,9 @@ SHELL := /usr/bin/env bash
 MAKEFLAGS += --no-print-directory
 
 MVN ?= mvn -B -ntp
+# `$(REQUIRE) <target>` first in a recipe: the tools toolchain/tools.tsv lists for that target are there, installed
+# with apt-get as root on Debian/Ubuntu, else each missing one is named with how to get it (make doctor lists all).
+REQUIRE := toolchain/tools.sh require
 JAR := target/quarkus-app/quarkus-run.jar
 VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n 1)
 
@@ -22,9 +25,13 @@ help: ## Show this help
 
 ##@ Service
 
+# The parts of `make test`, in order. toolchain/test.sh runs them here, or in ci.yml's image when Docker is there
+# and this is not Debian as root, and ends with which passed, failed or could not run (toolchain/README.md).
+TEST_PARTS := test-java test-observability test-compose test-load test-k8s test-workflows test-backup test-breakages
+
 .PHONY: test
-test: test-java test-observability test-compose test-load test-k8s test-workflows test-backup test-breakages ## Everything CI runs: Java suite, stack proofs, load-test gates, manifests, workflows, restore drill, breakage drill
-	@echo "make test: all checks passed"
+test: ## Everything CI runs (Java suite, stack proofs, load gates, manifests, workflows, restore drill, breakage drill); in CI's image when Docker runs
+	@MAKE="$(MAKE)" toolchain/test.sh $(TEST_PARTS)
 
 .PHONY: test-java
 test-java: check-java ## Java suite (mvn verify): the whole API contract on a real PostgreSQL, no Docker
@@ -46,6 +53,7 @@ run: build ## Run the packaged service against the PostgreSQL named by QUARKUS_D
 
 .PHONY: run-local
 run-local: build ## Start the packaged service on a throwaway local PostgreSQL (loopback, no Docker); stop with make stop-local
+	@$(REQUIRE) $@
 	src/test/scripts/local-service.sh start
 
 .PHONY: stop-local
@@ -58,8 +66,7 @@ bench-tracing: build ## Benchmark GET /api/products/{id} with tracing at 100 %, 
 
 .PHONY: check-java
 check-java:
-	@command -v java >/dev/null || { echo "error: java not found: install a JDK 17 or newer" >&2; exit 1; }
-	@command -v mvn >/dev/null || { echo "error: mvn not found: install Apache Maven 3.8 or newer" >&2; exit 1; }
+	@$(REQUIRE) $@
 
 include compose/compose.mk
 include observability/observability.mk
@@ -68,3 +75,4 @@ include k8s/k8s.mk
 include .github/github.mk
 include drill/drill.mk
 include backup/backup.mk
+include toolchain/toolchain.mk

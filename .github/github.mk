@@ -55,7 +55,7 @@ VERIFY_WAIT_SECONDS ?= 180
 
 .PHONY: test-workflows
 test-workflows: $(GH_TESTS)/node_modules/.package-lock.json ## Lint the workflows offline (actionlint, SHA pins, make targets) and test the CI scripts
-	@$(GH_SCRIPTS)/require-tool.sh shellcheck:shellcheck jq:jq curl:curl python3:python3 git:git
+	@$(REQUIRE) $@
 	shellcheck $(GH_SCRIPTS)/*.sh
 	cd $(GH_TESTS) && node --test workflows.test.mjs scripts.test.mjs laptop.test.mjs
 
@@ -65,7 +65,7 @@ test-workflows-rules: $(GH_TESTS)/node_modules/.package-lock.json ## Only the wo
 
 # npm ci from the committed lockfile; the stamp npm writes makes it run again only when the lockfile changes.
 $(GH_TESTS)/node_modules/.package-lock.json: $(GH_TESTS)/package-lock.json $(GH_TESTS)/package.json
-	@command -v npm >/dev/null || { echo "test-workflows needs Node.js 20 and npm (https://nodejs.org/)" >&2; exit 1; }
+	@$(REQUIRE) test-workflows
 	cd $(GH_TESTS) && npm ci --no-audit --no-fund
 	@touch $@
 
@@ -128,8 +128,7 @@ stack-logs-dump: ## Write every compose container's logs to target/stack-logs/ (
 
 .PHONY: ci-tools
 ci-tools: ## Install on a bare Debian 12 CI container what the CI machine image ships and make test relies on (apt-get)
-	@$(GH_SCRIPTS)/require-tool.sh mvn:maven python3:python3 jq:jq curl:curl git:git ps:procps \
-	  /usr/lib/postgresql/15/bin/postgres:postgresql-15
+	@$(REQUIRE) $@
 
 .PHONY: verify-action-pins
 verify-action-pins: ## Check online that each pinned action SHA is the commit of the tag in its comment (needs github.com)

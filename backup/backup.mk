@@ -43,16 +43,4 @@ test-migrations: ## Flyway migrations keep the previous release working (expand/
 
 .PHONY: backup-tools
 backup-tools:
-	@command -v python3 >/dev/null || { echo "error: python3 not found" >&2; exit 1; }
-	@missing=""; \
-	  command -v pgbackrest >/dev/null || missing="$$missing pgbackrest"; \
-	  command -v psql >/dev/null || missing="$$missing postgresql-client"; \
-	  if [ -n "$$missing" ]; then \
-	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	      echo "backup-tools: installing$$missing (apt)"; \
-	      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
-	        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing >/dev/null; }; \
-	    else \
-	      echo "error: missing$$missing: install the Debian package(s)$$missing (or run as root with apt-get available)" >&2; exit 1; \
-	    fi; \
-	  fi
+	@$(REQUIRE) $@

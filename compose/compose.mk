@@ -61,6 +61,7 @@ demo-fault-off: ## Turn the injected faults off again
 
 .PHONY: test-compose
 test-compose: build ## Offline checks of the stack: compose config, Compose-spec schema, cross-file names/ports/log fields, yamllint
+	@$(REQUIRE) $@
 	$(COMPOSE_DIR)/tests/run.sh
 
 .PHONY: test-compose-static

@@ -18,8 +18,10 @@ load: check-java ## Gatling run against any URL (compose, kind, ...): make load 
 
 .PHONY: capacity
 capacity: build ## Stress the packaged service on loopback: sustained RPS at the SLO, service CPU, Gatling's CPU share
+	@$(REQUIRE) $@
 	@$(LOADTEST_ENV) $(LOADTEST) capacity
 
 .PHONY: test-load
 test-load: build ## Smoke passes against the packaged service on PostgreSQL, and fails its gate with chaos errorRate=1
+	@$(REQUIRE) $@
 	@$(LOADTEST_ENV) $(LOADTEST) test-load

@@ -4,8 +4,8 @@
 # promtool: https://prometheus.io/docs/prometheus/latest/command-line/promtool/
 #
 # Tools come from Debian (prometheus 2.42 with promtool, prometheus-postgres-exporter, prometheus-alertmanager 0.25
-# with amtool) and npm (the query grammars, pinned in observability/tests/package-lock.json); they are installed
-# here when missing.
+# with amtool; toolchain/tools.tsv lists them for obs-tools and obs-alert-routing) and npm (the query grammars,
+# pinned in observability/tests/package-lock.json); they are installed when missing.
 
 OBS_DIR := observability
 OBS_TESTS := $(OBS_DIR)/tests
@@ -30,6 +30,7 @@ obs-check-static: obs-tools ## promtool check config/rules, promtool test rules,
 
 .PHONY: obs-alert-routing
 obs-alert-routing: obs-tools ## Alertmanager: amtool check-config, routing table, every rule's alert reaches a receiver, inhibition on a real Alertmanager
+	@$(REQUIRE) $@
 	python3 $(OBS_TESTS)/alert_routing.py
 
 .PHONY: obs-verify-live
@@ -41,20 +42,6 @@ obs-verify-live: obs-tools ## Live verification: packaged service + PostgreSQL +
 
 .PHONY: obs-tools
 obs-tools:
-	@missing=""; \
-	  command -v promtool >/dev/null && command -v prometheus >/dev/null || missing="$$missing prometheus"; \
-	  command -v prometheus-postgres-exporter >/dev/null || missing="$$missing prometheus-postgres-exporter"; \
-	  command -v amtool >/dev/null && command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
-	  if [ -n "$$missing" ]; then \
-	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	      echo "obs-tools: installing$$missing (apt)"; \
-	      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
-	        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing >/dev/null; }; \
-	    else \
-	      echo "error: missing$$missing: install the Debian package(s)$$missing (or run as root with apt-get available)" >&2; exit 1; \
-	    fi; \
-	  fi
-	@command -v python3 >/dev/null || { echo "error: python3 not found" >&2; exit 1; }
-	@command -v npm >/dev/null || { echo "error: node/npm not found: install Node.js 20 or newer" >&2; exit 1; }
+	@$(REQUIRE) $@
 	@if [ ! -d $(OBS_TESTS)/node_modules ] || [ $(OBS_TESTS)/package-lock.json -nt $(OBS_TESTS)/node_modules ]; then \
 	  (cd $(OBS_TESTS) && npm ci --no-audit --no-fund --loglevel=error) && touch $(OBS_TESTS)/node_modules; fi

@@ -6,7 +6,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, copyFileSync, chmodSync, existsSync, readdirSync, statSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, copyFileSync, chmodSync, existsSync, readFileSync, writeFileSync, symlinkSync, statSync, rmSync } from 'node:fs';
+import YAML from 'yaml';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,5 +53,230 @@ describe('local-service.sh from a private folder', () => {
       sh('bash', [script, 'stop'], { env, cwd: clone });
       rmSync(priv, { recursive: true, force: true });
     }
+  });
+});
+
+// ---- stubbed systems --------------------------------------------------------------------------------------------
+// A PATH of one folder: the real basics the scripts use, linked in, and fake id/uname/docker/apt-get/brew/dnf/make
+// that record their calls in `calls`. Only what a case puts there exists on that "machine".
+const BASICS = ['bash', 'env', 'sed', 'awk', 'grep', 'cat', 'mkdir', 'mktemp', 'rm', 'sort', 'paste', 'wc', 'tr',
+  'dirname', 'find', 'chown', 'chmod', 'head', 'tail', 'ls', 'cp', 'touch', 'date'];
+const realPath = (cmd) => sh('bash', ['-c', `command -v ${cmd}`]).out.trim();
+const realPython = sh('python3', ['-c', 'import sys; print(sys.executable)']).out.trim();
+
+function fakeSystem({ uid = 1000, uname = 'Linux', apt = false, dnf = false, brew = false, docker = null, tools = [], makeFails = [], makeMissing = {} } = {}) {
+  const bin = mkdtempSync(path.join(tmpdir(), 'laptop-bin-'));
+  const calls = path.join(bin, 'calls');
+  writeFileSync(calls, '');
+  for (const b of BASICS) symlinkSync(realPath(b), path.join(bin, b));
+  symlinkSync(realPython, path.join(bin, 'python3'));
+  const fake = (name, body) => {
+    writeFileSync(path.join(bin, name), `#!${realPath('bash')}\necho "${name} $*" >> '${calls}'\n${body}\n`);
+    chmodSync(path.join(bin, name), 0o755);
+  };
+  fake('id', `case "$1" in -u) echo ${uid} ;; -g) echo ${uid} ;; *) echo "uid=${uid}" ;; esac`);
+  fake('uname', `echo ${uname}`);
+  if (apt) {
+    // "Installs" a package by putting its commands on PATH (Debian's prometheus package brings promtool too).
+    fake('apt-get', `[ "$1" = install ] || exit 0
+for p in "$@"; do
+  case "$p" in -*|install) continue ;; prometheus) cmds="prometheus promtool" ;; *) cmds=$p ;; esac
+  for c in $cmds; do printf '#!/bin/sh\\necho "%s 9.9.9"\\n' "$c" > "$(dirname "$0")/$c"; chmod +x "$(dirname "$0")/$c"; done
+done`);
+    fake('apt-cache', 'exit 0');
+  }
+  if (dnf) fake('dnf', 'exit 0');
+  if (brew) fake('brew', 'exit 0');
+  if (docker) fake('docker', `[ "$1" = info ] && exit ${docker.info ? 0 : 1}; exit 0`);
+  for (const t of tools) fake(t, `echo "${t} version 1.2.3"`);
+  // make PART: fails for the parts in makeFails; for makeMissing[PART] it records tools as toolchain/tools.sh would.
+  const missingCases = Object.entries(makeMissing).map(([p, t]) => `*" ${p}") echo ${t} >> "$TOOLCHAIN_MISSING_FILE"; exit 2 ;;`).join('\n');
+  const failCases = makeFails.map((p) => `*" ${p}") exit 2 ;;`).join('\n');
+  fake('make', `case " $*" in\n${missingCases}\n${failCases}\nesac\nexit 0`);
+  const log = () => readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean);
+  return { bin, log, env: { PATH: bin, HOME: bin, TERM: 'dumb' } };
+}
+
+const testSh = path.join(repoRoot, 'toolchain/test.sh');
+const toolsPy = path.join(repoRoot, 'toolchain/tools.py');
+const dispatch = (sys, parts, env = {}) => sh(realPath('bash'), [testSh, ...parts], { env: { ...sys.env, MAKE: 'make', ...env } });
+const tools = (sys, args, env = {}) => sh(realPython, [toolsPy, ...args], { env: { ...sys.env, ...env } });
+
+// What ci.yml's test job really says, read with a YAML parser (test.sh reads it with awk).
+function ciTestJob(file = path.join(repoRoot, '.github/workflows/ci.yml')) {
+  const job = YAML.parse(readFileSync(file, 'utf8')).jobs.test;
+  const step = (prefix) => job.steps.find((s) => String(s.uses ?? '').startsWith(prefix))?.with ?? {};
+  return {
+    image: job.container.image,
+    java: String(step('actions/setup-java@')['java-version']),
+    distribution: step('actions/setup-java@').distribution,
+    node: String(step('actions/setup-node@')['node-version']),
+    kubectl: step('Azure/setup-kubectl@').version,
+  };
+}
+
+describe('make test dispatch (toolchain/test.sh)', () => {
+  test("with Docker and not root: every part runs in ci.yml's image, repo mounted, caches in named volumes, files handed back", () => {
+    const sys = fakeSystem({ uid: 501, uname: 'Darwin', brew: true, docker: { info: true } });
+    const r = dispatch(sys, ['test-java', 'test-k8s']);
+    assert.equal(r.code, 0, r.out + r.err);
+    const ci = ciTestJob();
+    assert.ok(ci.image && ci.java && ci.node && ci.kubectl, JSON.stringify(ci));
+    assert.equal(ci.distribution, 'temurin');
+    const build = sys.log().find((l) => l.startsWith('docker build'));
+    assert.ok(build, sys.log().join('\n'));
+    for (const arg of [`CI_IMAGE=${ci.image}`, `JDK_IMAGE=eclipse-temurin:${ci.java}-jdk`, `NODE_IMAGE=node:${ci.node}-bookworm-slim`,
+      `KUBECTL_IMAGE=registry.k8s.io/kubectl:${ci.kubectl}`, '-f toolchain/ci-image.Dockerfile', '-t shopwatch-test:local']) {
+      assert.ok(build.includes(arg), `docker build lacks ${arg}: ${build}`);
+    }
+    const run = sys.log().find((l) => l.startsWith('docker run'));
+    assert.ok(run, sys.log().join('\n'));
+    for (const arg of [`-v ${repoRoot}:/workspace`, '-w /workspace', '-v shopwatch-m2:/root/.m2', '-v shopwatch-npm:/root/.npm',
+      '-e TEST_MODE=native', '-e TEST_CHOWN=501:501', '--rm']) {
+      assert.ok(run.includes(arg), `docker run lacks ${arg}: ${run}`);
+    }
+    assert.ok(run.endsWith('shopwatch-test:local bash toolchain/test.sh test-java test-k8s'), run);
+    // Nothing ran or was installed on the host.
+    assert.equal(sys.log().filter((l) => /^(make|apt-get|brew) /.test(l)).length, 0, sys.log().join('\n'));
+  });
+
+  test("the image's Dockerfile is built on exactly the images test.sh passes, so ci.yml stays the one place they are named", () => {
+    const dockerfile = readFileSync(path.join(repoRoot, 'toolchain/ci-image.Dockerfile'), 'utf8');
+    for (const arg of ['CI_IMAGE', 'JDK_IMAGE', 'NODE_IMAGE', 'KUBECTL_IMAGE']) {
+      assert.match(dockerfile, new RegExp(`^FROM \\$\\{${arg}\\}`, 'm'), `no FROM \${${arg}}`);
+      assert.match(dockerfile, new RegExp(`^ARG ${arg}$`, 'm'), `${arg} has a default of its own`);
+    }
+    assert.doesNotMatch(dockerfile, /^FROM (?!\$\{)/m, 'an image named in the Dockerfile itself');
+  });
+
+  test("a change of ci.yml's container image changes the image make test builds on", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'laptop-ci-'));
+    const file = path.join(dir, 'ci.yml');
+    const ci = ciTestJob();
+    writeFileSync(file, readFileSync(path.join(repoRoot, '.github/workflows/ci.yml'), 'utf8').replace(`image: ${ci.image}`, 'image: debian:12.99'));
+    assert.equal(ciTestJob(file).image, 'debian:12.99');
+    const sys = fakeSystem({ docker: { info: true } });
+    const r = dispatch(sys, ['test-java'], { CI_WORKFLOW: file });
+    assert.equal(r.code, 0, r.err);
+    assert.match(sys.log().find((l) => l.startsWith('docker build')), /CI_IMAGE=debian:12\.99 /);
+  });
+
+  test('Debian as root: every part runs here (the parts install what they miss), Docker or not', () => {
+    const sys = fakeSystem({ uid: 0, apt: true, docker: { info: true } });
+    const r = dispatch(sys, ['test-java', 'test-k8s']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.deepEqual(sys.log().filter((l) => l.startsWith('make ')), ['make -k test-java', 'make -k test-k8s']);
+    assert.equal(sys.log().filter((l) => l.startsWith('docker')).length, 0);
+    assert.match(r.out, /^parts: 2 passed, 0 failed$/m);
+    assert.match(r.out, /make test: all checks passed\s*$/);
+  });
+
+  test('neither Docker nor root: a part lacking a tool is NOT RUN with the tool named, the others run, and make test fails', () => {
+    const sys = fakeSystem({ uid: 501, uname: 'Darwin', brew: true, makeMissing: { 'test-k8s': 'kubectl' } });
+    const r = dispatch(sys, ['test-java', 'test-k8s', 'test-workflows']);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.deepEqual(sys.log().filter((l) => l.startsWith('make ')), ['make -k test-java', 'make -k test-k8s', 'make -k test-workflows']);
+    assert.match(r.out, /^ {2}passed {3}test-java$/m);
+    assert.match(r.out, /^ {2}NOT RUN {2}test-k8s \(missing kubectl\)$/m);
+    assert.match(r.out, /^parts: 2 passed, 1 failed$/m);
+    assert.doesNotMatch(r.out, /all checks passed/);
+    assert.match(r.err, /could not run here, so this is not CI's result/);
+  });
+
+  test('a Docker client without a running engine counts as no Docker', () => {
+    const sys = fakeSystem({ docker: { info: false }, makeFails: ['test-k8s'] });
+    const r = dispatch(sys, ['test-java', 'test-k8s']);
+    assert.equal(r.code, 1);
+    assert.ok(sys.log().includes('docker info'));
+    assert.equal(sys.log().filter((l) => /^docker (run|build)/.test(l)).length, 0);
+    assert.match(r.out, /^ {2}FAILED {3}test-k8s$/m);
+  });
+
+  test('inside the container, files the run created in the tree go back to the host user', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, () => {
+    const repo = mkdtempSync(path.join(tmpdir(), 'laptop-repo-'));
+    mkdirSync(path.join(repo, 'toolchain'));
+    copyFileSync(testSh, path.join(repo, 'toolchain/test.sh'));
+    const sys = fakeSystem({ uid: 0, apt: true });
+    // This make writes into the tree as root, as the Java build does.
+    writeFileSync(path.join(sys.bin, 'make'), `#!${realPath('bash')}\nmkdir -p target/classes && touch target/classes/A.class\n`);
+    const r = sh(realPath('bash'), [path.join(repo, 'toolchain/test.sh'), 'test-java'], { env: { ...sys.env, TEST_MODE: 'native', TEST_CHOWN: '4321:4321' } });
+    assert.equal(r.code, 0, r.out + r.err);
+    for (const f of ['target', 'target/classes', 'target/classes/A.class', 'toolchain/test.sh']) {
+      assert.equal(statSync(path.join(repo, f)).uid, 4321, `${f} is not the host user's`);
+    }
+    rmSync(repo, { recursive: true, force: true });
+  });
+});
+
+describe('tool table (toolchain/tools.tsv) and make doctor', () => {
+  const table = readFileSync(path.join(repoRoot, 'toolchain/tools.tsv'), 'utf8').split('\n')
+    .filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'));
+
+  test('lists every tool the targets use, each line complete', () => {
+    assert.ok(table.length > 0);
+    for (const row of table) assert.equal(row.length, 8, row.join(' | '));
+    const names = table.map((r) => r[0]);
+    for (const tool of ['java', 'mvn', 'node', 'npm', 'python3', 'PyYAML', 'kubectl', 'promtool', 'prometheus',
+      'prometheus-postgres-exporter', 'PostgreSQL server', 'docker-compose', 'yamllint', 'shellcheck', 'jq', 'curl', 'git',
+      'amtool', 'alertmanager', 'prometheus-blackbox-exporter', 'pgbackrest', 'wrk']) {
+      assert.ok(names.includes(tool), `${tool} is not in the table`);
+    }
+  });
+
+  test("every target the table names exists, and every target's require call is answered by the table", () => {
+    const makeDb = sh('make', ['-C', repoRoot, '-qp'], { env: { ...process.env, MAKEFLAGS: '' } }).out;
+    const targets = new Set([...makeDb.matchAll(/^([a-zA-Z0-9_.-]+):/gm)].map((m) => m[1]));
+    const named = new Set(table.flatMap((r) => (r[3] === '-' ? [] : r[3].split(','))));
+    assert.ok(named.size > 0);
+    for (const t of named) assert.ok(targets.has(t), `the table names ${t}, which is no make target`);
+    // Every `$(REQUIRE) X` in a recipe (X = the target itself when $@) and every `tools.sh require X` in a script.
+    const files = sh('git', ['-C', repoRoot, 'ls-files', '*.mk', 'Makefile', '*.sh']).out.trim().split('\n')
+      .filter((f) => existsSync(path.join(repoRoot, f)));
+    const asked = [];
+    for (const f of files) {
+      const text = readFileSync(path.join(repoRoot, f), 'utf8');
+      for (const m of text.matchAll(/^([a-zA-Z0-9_.-]+):[^\n]*\n(?:\t[^\n]*\n)*?\t@?\$\(REQUIRE\) (\S+)/gm)) asked.push(m[2] === '$@' ? m[1] : m[2]);
+      for (const m of text.matchAll(/tools\.sh require ([a-z0-9-]+)/g)) asked.push(m[1]);
+    }
+    assert.ok(asked.length >= 8, asked.join(' '));
+    for (const t of asked) assert.ok(named.has(t), `${t} asks for its tools, but no line of the table names it`);
+  });
+
+  test('doctor: every tool with found or not, where, version and the targets that need it', () => {
+    const sys = fakeSystem({ tools: ['kubectl', 'jq'] });
+    const r = tools(sys, ['doctor']);
+    assert.equal(r.code, 0, r.err);
+    const rows = r.out.split('\n').filter((l) => /^\S/.test(l) && !/^tool\s/.test(l) && !/tools found/.test(l));
+    assert.equal(rows.length, table.length, r.out);
+    assert.match(r.out, new RegExp(`^kubectl\\s+yes\\s+${sys.bin}/kubectl\\s+1\\.2\\.3\\s+test-k8s$`, 'm'));
+    assert.match(r.out, /^shellcheck\s+NO\s+-\s+-\s+test-compose,test-k8s,test-workflows$/m);
+    assert.match(r.out, /tools found \(system: other\)/);
+  });
+
+  const cases = [
+    ['macOS', { uname: 'Darwin', brew: true }, /^missing: shellcheck \(needed by test-k8s\): brew install shellcheck$/m, /^missing: kubectl \(needed by test-k8s\): brew install kubernetes-cli@1\.32 /m],
+    ['Debian/Ubuntu without root', { apt: true }, /^missing: shellcheck \(needed by test-k8s\): sudo apt-get install shellcheck$/m, /^missing: kubectl \(needed by test-k8s\): kubectl 1\.32, which carries kustomize; no Debian package: https:/m],
+    ['Fedora', { dnf: true }, /^missing: shellcheck \(needed by test-k8s\): sudo dnf install ShellCheck$/m, /^missing: kubectl \(needed by test-k8s\): sudo dnf install kubernetes-client /m],
+  ];
+  for (const [name, opts, shellcheck, kubectl] of cases) {
+    test(`${name}: one line per missing tool saying how to get it there, exit 1, and the tools recorded for make test`, () => {
+      const sys = fakeSystem({ ...opts, tools: ['node', 'npm', 'yamllint'] });
+      const record = path.join(sys.bin, 'missing');
+      const r = tools(sys, ['require', 'test-k8s'], { TOOLCHAIN_MISSING_FILE: record });
+      assert.equal(r.code, 1, r.out + r.err);
+      assert.match(r.err, shellcheck);
+      assert.match(r.err, kubectl);
+      assert.equal(r.err.trim().split('\n').length, 3, r.err); // kubectl, promtool, shellcheck
+      assert.deepEqual(readFileSync(record, 'utf8').trim().split('\n'), ['kubectl', 'promtool', 'shellcheck']);
+      assert.equal(sys.log().filter((l) => /^(apt-get|brew|dnf) install/.test(l)).length, 0, 'installed without being root');
+    });
+  }
+
+  test('Debian as root: the missing tools come from one apt-get install of their packages', () => {
+    const sys = fakeSystem({ uid: 0, apt: true, tools: ['kubectl', 'node', 'npm'] });
+    const r = tools(sys, ['require', 'test-k8s']);
+    assert.equal(r.code, 0, r.err);
+    const installs = sys.log().filter((l) => l.startsWith('apt-get install'));
+    assert.deepEqual(installs, ['apt-get install -y -qq --no-install-recommends prometheus shellcheck yamllint']);
   });
 });

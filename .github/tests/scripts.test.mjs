@@ -405,26 +405,6 @@ describe('hpa-timeline.sh', () => {
   });
 });
 
-describe('require-tool.sh', () => {
-  test('passes at once when every command is there', () => {
-    const r = run('require-tool.sh', ['bash:bash', 'sh:dash']);
-    assert.equal(r.code, 0, r.err);
-  });
-
-  test('says which package to install when a command is missing and it cannot install (not root)', () => {
-    const bin = mkdtempSync(path.join(tmpdir(), 'fakebin-'));
-    writeFileSync(path.join(bin, 'id'), '#!/usr/bin/env bash\n# Fake id: an unprivileged user.\necho 1000\n');
-    chmodSync(path.join(bin, 'id'), 0o755);
-    const r = run('require-tool.sh', ['bash:bash', 'no-such-tool-here:no-such-package'], { PATH: `${bin}:${process.env.PATH}` });
-    assert.equal(r.code, 1);
-    assert.match(r.err, /missing: no-such-tool-here: install the Debian\/Ubuntu package\(s\) no-such-package/);
-  });
-
-  test('refuses an argument that is not COMMAND:PACKAGE', () => {
-    assert.equal(run('require-tool.sh', ['jq']).code, 2);
-  });
-});
-
 describe('kind-diagnostics.sh', () => {
   test('saves objects, events, HPA state and one log file per pod, through make, with the kind context', () => {
     const bin = mkdtempSync(path.join(tmpdir(), 'fakebin-'));

@@ -2,7 +2,7 @@
 # `make test-compose`: offline proof that the compose stack is well-formed and that its files agree.
 # Needs no Docker engine. Steps:
 #   1. the Compose CLI parses the file: `docker compose config` (v2 plugin, client-side only) when installed,
-#      else docker-compose 1.29 `config` (Debian package docker-compose, installed when missing and root);
+#      else docker-compose 1.29 `config` (Debian package docker-compose; make test-compose installs or names it);
 #   2. the file validates against the Compose Specification JSON schema (compose-spec.json, Ajv via npm ci);
 #   3. real log lines: the packaged service runs on loopback (src/test/scripts/local-service.sh, ports
 #      23080/23900, PostgreSQL 15436), gets a few requests, and its stdout JSON lines are kept;
@@ -21,15 +21,9 @@ mkdir -p "$work"
 step() { printf '\n== %s\n' "$*"; }
 die() { echo "test-compose: $*" >&2; exit 1; }
 
-# Install a Debian package when a command is missing, as root; otherwise say what to install.
+# `make test-compose` has installed or named what is missing (toolchain/tools.tsv); run by hand, stop early.
 need() {
-  local cmd=$1 pkg=$2
-  command -v "$cmd" >/dev/null 2>&1 && return 0
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing $pkg (for $cmd)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
-  fi
-  command -v "$cmd" >/dev/null 2>&1 || die "$cmd not found: install the package $pkg"
+  command -v "$1" >/dev/null 2>&1 || die "$1 not found: run make test-compose, or see make doctor"
 }
 
 step "1. Compose CLI parses compose/compose.yaml"
@@ -37,14 +31,14 @@ if docker compose version >/dev/null 2>&1; then
   echo "using $(docker compose version)"
   docker compose --project-directory compose -f compose/compose.yaml --env-file compose/.env config --quiet
 else
-  need docker-compose docker-compose
+  need docker-compose
   echo "no Compose v2 plugin; using $(docker-compose version --short 2>/dev/null || echo docker-compose)"
   docker-compose --project-directory compose -f compose/compose.yaml --env-file compose/.env config --quiet
 fi
 echo "ok   compose config accepted the file"
 
 step "2. Compose Specification schema"
-need npm npm
+need npm
 if [ ! -f "$tests/node_modules/.package-lock.json" ] || [ "$tests/package-lock.json" -nt "$tests/node_modules/.package-lock.json" ]; then
   (cd "$tests" && npm ci --no-audit --no-fund --loglevel=error)
 fi
@@ -54,7 +48,7 @@ step "3. JSON log lines of the real service"
 sample=${COMPOSE_LOG_SAMPLE:-}
 metrics=${COMPOSE_METRICS_SAMPLE:-}
 if [ -z "$sample" ]; then
-  need curl curl
+  need curl
   [ -f target/quarkus-app/quarkus-run.jar ] || die "target/quarkus-app/quarkus-run.jar is missing: run make build"
   # A private copy of the packaged app, so a concurrent `mvn package` cannot pull jars away mid-run.
   rm -rf "$work/quarkus-app" && cp -r target/quarkus-app "$work/quarkus-app"
@@ -93,23 +87,20 @@ echo "$(wc -l <"$sample") JSON lines in $sample"
 
 step "4. Cross-file checks"
 python=python3
-if ! python3 -c 'import yaml' 2>/dev/null; then
-  if ! /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
-    need /usr/bin/python3 python3 && [ "$(id -u)" = 0 ] &&
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null
-  fi
+# Some python3 on PATH (pyenv, a venv) lacks PyYAML where Debian's own has it.
+if ! python3 -c 'import yaml' 2>/dev/null && /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
   python=/usr/bin/python3
-  "$python" -c 'import yaml' 2>/dev/null || die "PyYAML is missing: install the package python3-yaml"
 fi
+"$python" -c 'import yaml' 2>/dev/null || die "PyYAML is missing: run make test-compose, or see make doctor"
 "$python" "$tests/check_compose.py" --log-sample "$sample" ${metrics:+--metrics-sample "$metrics"}
 
 step "5. yamllint and shellcheck"
-need yamllint yamllint
+need yamllint
 yamllint --strict -c "$tests/yamllint.yaml" compose/compose.yaml \
   observability/loki/loki.yaml observability/tempo/tempo.yaml \
   observability/grafana/provisioning/datasources/datasources.yaml
 echo "ok   yamllint"
-need shellcheck shellcheck
+need shellcheck
 shellcheck compose/scripts/*.sh compose/tests/*.sh
 echo "ok   shellcheck"
 

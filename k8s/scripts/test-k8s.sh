@@ -1,28 +1,14 @@
 #!/usr/bin/env bash
 # `make test-k8s`: the offline proof of k8s/ (no cluster, no Docker). Installs what it needs when it can:
-# npm packages from k8s/tests/package-lock.json, promtool and shellcheck from Debian when running as root.
+# npm packages from k8s/tests/package-lock.json, the tools toolchain/tools.tsv lists for test-k8s with apt-get as root.
 #   test-k8s.sh                 everything: shellcheck, yamllint, every node test
 #   test-k8s.sh FILE.test.mjs…  only those node tests (the narrow make targets: test-k8s-sizing, test-k8s-manifests)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-need() { # need COMMAND DEBIAN_PACKAGE
-  command -v "$1" >/dev/null && return 0
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "test-k8s: installing $2 (for $1)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-  fi
-  command -v "$1" >/dev/null || { echo "error: $1 not found: install $2 (Debian/Ubuntu: apt-get install $2)" >&2; exit 1; }
-}
-
-command -v kubectl >/dev/null || { echo "error: kubectl not found: install kubectl 1.32 (it carries kustomize)" >&2; exit 1; }
-for tool in node npm; do
-  command -v "$tool" >/dev/null || { echo "error: $tool not found: install Node.js 20 or newer" >&2; exit 1; }
-done
-need promtool prometheus
+# Installed with apt-get as root on Debian/Ubuntu, else each missing one is named with how to get it.
+toolchain/tools.sh require test-k8s
 if [ "$#" = 0 ]; then
-  need shellcheck shellcheck
-  need yamllint yamllint
   echo "test-k8s: shellcheck k8s/scripts, yamllint k8s/"
   shellcheck k8s/scripts/*.sh k8s/base/postgres/*.sh
   yamllint --strict -c k8s/tests/yamllint.yaml k8s observability/kustomization.yaml observability/prometheus/prometheus-k8s.yml

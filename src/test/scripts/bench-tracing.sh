@@ -20,10 +20,8 @@ export LOCAL_DIR=target/bench-tracing
 SINK_PORT=${SINK_PORT:-26318}
 SCRIPTS=src/test/scripts
 
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get install -y -qq wrk >/dev/null;
-  else echo "bench-tracing: wrk is required (apt-get install wrk)" >&2; exit 1; fi
-fi
+# wrk, PostgreSQL and the rest: installed with apt-get as root, else named with how to get them (toolchain/tools.tsv).
+toolchain/tools.sh require bench-tracing
 
 clk_tck=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -15,7 +15,8 @@
 # PG_OPTS adds server settings to PostgreSQL's command line (e.g. "-c archive_mode=on", used by the restore drill).
 # Fixed ports used by the make targets all sit below 32768, outside Linux's ephemeral range (32768-60999), so an
 # outgoing connection's local port can never be holding one of them when a server binds.
-# PostgreSQL comes from PG_BIN (default: the newest /usr/lib/postgresql/*/bin); as root it runs as user postgres.
+# PostgreSQL comes from PG_BIN (default: the newest /usr/lib/postgresql/*/bin, or Homebrew's, or initdb on PATH); as
+# root it runs as user postgres.
 # The server's own files (data directory, password file, socket, log) live in a directory of their own under /tmp,
 # owned by the user the server runs as, never in LOCAL_DIR: as root that user is postgres, which cannot enter a
 # clone inside a private folder (mode 0700, such as /root). $LOCAL_DIR/pg-dir names that directory, and
@@ -36,18 +37,15 @@ SERVICE_PID="$LOCAL_DIR/service.pid"
 
 die() { echo "local-service: $*" >&2; exit 1; }
 
+# The same places toolchain/tools.tsv looks in: Debian's versioned directories, Homebrew's postgresql@N, then PATH.
+# `make run-local` and the test targets install or name a missing server first (toolchain/tools.sh require).
 pg_bin() {
   if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN"; return; fi
   local d
-  d=$(printf "%s\n" /usr/lib/postgresql/*/bin | grep -v "\*" | sort -V | tail -n 1 || true)
-  if [ -z "$d" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "local-service: installing PostgreSQL server binaries (apt-get install postgresql)" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 ||
-      { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } ||
-      die "apt-get install postgresql failed"
-    d=$(printf "%s\n" /usr/lib/postgresql/*/bin | grep -v "\*" | sort -V | tail -n 1 || true)
-  fi
-  [ -n "$d" ] || die "no PostgreSQL server binaries found (install the Debian package postgresql, or set PG_BIN)"
+  d=$(printf "%s\n" /usr/lib/postgresql/*/bin /opt/homebrew/opt/postgresql@*/bin /usr/local/opt/postgresql@*/bin |
+    grep -v "\*" | sort -V | tail -n 1 || true)
+  if [ -z "$d" ] && command -v initdb >/dev/null; then d=$(dirname "$(command -v initdb)"); fi
+  [ -n "$d" ] || die "no PostgreSQL server binaries found (make doctor says how to get them), or set PG_BIN"
   echo "$d"
 }
 

@@ -1,0 +1,13 @@
+# The tools the make targets use, and how `make test` runs on a laptop; included by the root Makefile.
+# GNU make manual: https://www.gnu.org/software/make/manual/make.html
+# toolchain/README.md explains the tool table (tools.tsv), `make doctor` and the dispatch of `make test`.
+
+##@ Toolchain
+
+.PHONY: doctor
+doctor: ## Every tool the targets use: found or not, where, which version, which targets need it, and how to get it
+	@toolchain/tools.sh doctor
+
+.PHONY: test-toolchain
+test-toolchain: $(GH_TESTS)/node_modules/.package-lock.json ## Tests of make test's dispatch, the tool table and local-service.sh from a private folder (stubbed commands)
+	cd $(GH_TESTS) && node --test laptop.test.mjs
