@@ -4,7 +4,7 @@
 # promtool: https://prometheus.io/docs/prometheus/latest/command-line/promtool/
 #
 # Tools come from Debian (prometheus 2.42 with promtool, prometheus-postgres-exporter, prometheus-alertmanager 0.25
-# with amtool; toolchain/tools.tsv lists them for obs-tools and obs-alert-routing) and npm (the query grammars,
+# with amtool, prometheus-blackbox-exporter 0.23; toolchain/tools.tsv lists them for obs-tools and obs-alert-routing) and npm (the query grammars,
 # pinned in observability/tests/package-lock.json); they are installed when missing.
 
 OBS_DIR := observability
@@ -29,7 +29,7 @@ obs-check-static: obs-tools ## promtool check config/rules, promtool test rules,
 	node $(OBS_TESTS)/check_queries.mjs
 
 .PHONY: obs-alert-routing
-obs-alert-routing: obs-tools ## Alertmanager: amtool check-config, routing table, every rule's alert reaches a receiver, inhibition on a real Alertmanager
+obs-alert-routing: obs-tools ## Alertmanager routing/inhibition (amtool, a real Alertmanager), rules reach receivers, Prometheus->Alertmanager and probe wiring (compose, kind)
 	@$(REQUIRE) $@
 	python3 $(OBS_TESTS)/alert_routing.py
 

@@ -77,12 +77,15 @@ LOKI_HEALTH_DEFAULT_URL = "http://localhost:3100/ready"
 # modules/overrides/config.go at v2.10.8).
 TEMPO_DEFAULT_TRACE_ID_LABEL = "traceID"
 # Only the UIs/API of these services may be published, and only on loopback (the container port is derived).
-PUBLISHED = {"grafana", "shop", "prometheus"}
+PUBLISHED = {"grafana", "shop", "prometheus",
+             # Alerting: Alertmanager's UI/API (silences) and Mailpit's web UI (the inbox).
+             "alertmanager", "mailpit"}
 # One-shot helpers: no healthcheck, others wait for them with service_completed_successfully.
 ONE_SHOT = {"healthcheck-tools"}
 # Services that keep state and must store it in a named volume (data survives down/up).
 STATEFUL = {"postgres": "/var/lib/postgresql/data", "prometheus": "/prometheus", "grafana": "/var/lib/grafana",
-            "loki": "/loki", "tempo": "/var/tempo", "alloy": "/var/lib/alloy/data"}
+            "loki": "/loki", "tempo": "/var/tempo", "alloy": "/var/lib/alloy/data",
+            "alertmanager": "/alertmanager"}
 # A capture of the real service's output (run.sh step 3), committed so that `make test-compose-static` runs these
 # checks in seconds without building or starting the service. When the checks run on fresh output, they also
 # compare it with this capture, so the capture cannot silently drift from what the service prints.
@@ -633,7 +636,7 @@ def main() -> int:
             ok = (len(parts) == 3 and parts[0] == "127.0.0.1" and name in PUBLISHED
                   and parts[2].isdigit() and int(parts[2]) == wanted)
             c.check(f"compose: {name} publishes only its UI/API port ({wanted}) on 127.0.0.1", ok, str(spec))
-    c.check("compose: exactly grafana, shop and prometheus publish ports",
+    c.check(f"compose: exactly {', '.join(sorted(PUBLISHED))} publish ports",
             {n for n, s in services.items() if s.get("ports")} == PUBLISHED)
 
     # ---- volumes: state in named volumes; mounted config files exist
@@ -677,7 +680,9 @@ def main() -> int:
                           for tg in sc.get("targets", [])]
         c.check(f"prometheus: static scrape targets to check ({len(static_targets)})", bool(static_targets))
         for job in prom.get("scrape_configs", []):
-            for sc in job.get("static_configs", []):
+            # Black-box probe jobs list the probed URLs, not scrape addresses; observability/tests/alert_routing.py
+            # checks those URLs and the exporter address.
+            for sc in [] if job.get("metrics_path") == "/probe" else job.get("static_configs", []):
                 for target in sc.get("targets", []):
                     host, port = host_port(target)
                     c.check(f"prometheus: job {job['job_name']} target {target} is a compose service on its port",
@@ -868,8 +873,9 @@ def main() -> int:
     # ---- Grafana: data sources, and no plugin updates from grafana.com at start-up
     ds_text = (ROOT / "observability/grafana/provisioning/datasources/datasources.yaml").read_text()
     ds = {d["uid"]: d for d in yaml.safe_load(ds_text)["datasources"]}
-    c.check("grafana: data sources have the fixed uids prometheus, loki, tempo", set(ds) == {"prometheus", "loki", "tempo"})
-    for uid in ("prometheus", "loki", "tempo"):
+    c.check("grafana: data sources have the fixed uids prometheus, loki, tempo, alertmanager",
+            set(ds) == {"prometheus", "loki", "tempo", "alertmanager"})
+    for uid in ("prometheus", "loki", "tempo", "alertmanager"):
         u = urlparse(ds[uid]["url"])
         c.check(f"grafana: {uid} data source URL is the {uid} service on its port ({ports[uid]})",
                 (u.hostname, u.port) == (uid, ports[uid]), ds[uid]["url"])

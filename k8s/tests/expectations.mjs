@@ -60,6 +60,13 @@ export function expectedFlows(objects) {
     tcp("grafana", "prometheus", 9090),
     tcp("grafana", "loki", 3100),
     tcp("grafana", "tempo", 3200),
+    // Alerting and black-box probes (k8s/README.md, "Network flows").
+    tcp("grafana", "alertmanager", 9093),
+    tcp("prometheus", "alertmanager", 9093),
+    tcp("prometheus", "blackbox", 9115),
+    tcp("alertmanager", "mailpit", 1025),
+    tcp("alertmanager", "webhook-sink", 8080),
+    tcp("blackbox", "ingress-nginx", 80),
   ];
   for (const client of API_CLIENTS) flows.push(tcp(client, "kube-api-service", 443), tcp(client, "kube-api-node", 6443));
   const inNamespace = [...objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind)).map((o) => o.metadata.name), "stranger"];

@@ -216,7 +216,9 @@ describe("observability/prometheus/prometheus-k8s.yml", () => {
   test("every compose job name is produced on kind too (prometheus.io/job annotations or a fixed job)", () => {
     const compose = parse(readFileSync(join(REPO, "observability/prometheus/prometheus.yml"), "utf8"));
     const objects = build(join(K8S, "overlays/kind"));
-    const kindJobs = new Set(["prometheus", "kube-state-metrics"]);
+    const kindConfig = parse(readFileSync(join(REPO, "observability/prometheus/prometheus-k8s.yml"), "utf8"));
+    // Jobs prometheus-k8s.yml defines itself (prometheus, kube-state-metrics, blackbox), plus the annotated pods.
+    const kindJobs = new Set(kindConfig.scrape_configs.map((j) => j.job_name).filter((j) => j !== "kubernetes-pods"));
     for (const w of workloads(objects)) {
       const job = podOf(w).meta.annotations?.["prometheus.io/job"];
       if (job) kindJobs.add(job);

@@ -9,7 +9,11 @@
    `service` where the rule fixes it), reaches a receiver other than the root's fall-through `unrouted`; every
    receiver is referenced by the routing tree and reached by some alert; timers of each route are what the
    runbook states.
-4. Inhibition on a real Alertmanager 0.25 (loopback, no receivers reached within the test): alerts are posted
+4. Wiring: Prometheus sends alerts to the Alertmanager that compose and kind really run (service / Service
+   name and port); the blackbox configuration loads in Debian's blackbox exporter 0.23; every probe job asks
+   the exporter that really runs, with a module it has, for URLs that reach the probed service the way clients
+   do (compose: the service's own port; kind: the ingress controller, on a path the Ingress routes to it).
+5. Inhibition on a real Alertmanager 0.25 (loopback, no receivers reached within the test): alerts are posted
    to its API and /api/v2/alerts reports which ones are inhibited, and by which alert. Every inhibit rule's
    matchers select at least one alert that exists in the rule files.
 
@@ -27,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 import yaml
@@ -36,6 +41,13 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 AM_DIR = os.path.join(ROOT, "observability", "alertmanager")
 AM_CONFIG = os.path.join(AM_DIR, "alertmanager.yml")
 RULES = sorted(glob.glob(os.path.join(ROOT, "observability", "prometheus", "rules", "*.yml")))
+PROM_COMPOSE = os.path.join(ROOT, "observability", "prometheus", "prometheus.yml")
+PROM_KIND = os.path.join(ROOT, "observability", "prometheus", "prometheus-k8s.yml")
+BLACKBOX = os.path.join(ROOT, "observability", "blackbox", "blackbox.yml")
+COMPOSE = os.path.join(ROOT, "compose", "compose.yaml")
+KIND_OVERLAY = os.path.join(ROOT, "k8s", "overlays", "kind")
+# How clients of the kind cluster reach it: the ingress-nginx controller's Service (k8s/scripts/kind-up.sh).
+KIND_INGRESS_HOST = "ingress-nginx-controller.ingress-nginx.svc"
 # Loopback port of the short-lived Alertmanager of the inhibition check.
 AM_PORT = int(os.environ.get("ROUTING_AM_PORT", "19094"))
 
@@ -63,24 +75,28 @@ GROUP_BY = ["alertname", "service"]
 # (alerts posted together, alert name -> names of the alerts expected to inhibit it). Every alert not listed
 # as a key must stay active (not inhibited).
 INHIBITION_CASES = [
-    ("database down mutes the shop's SLO burn alerts",
+    ("database down mutes the shop's SLO burn and probe alerts",
      [{"alertname": "PostgresDown", "severity": "page", "service": "shop"},
       {"alertname": "ShopAvailabilityBudgetBurnFast", "severity": "page", "service": "shop", "slo": "availability"},
       {"alertname": "ShopLatencyBudgetBurnFast", "severity": "page", "service": "shop", "slo": "latency"},
       {"alertname": "ShopAvailabilityBudgetBurnSlow", "severity": "ticket", "service": "shop", "slo": "availability"},
+      {"alertname": "ShopProbeFailing", "severity": "page", "service": "shop", "instance": "http://shop:8080/api/products?size=1"},
       {"alertname": "ShopDatabasePoolExhausted", "severity": "ticket", "service": "shop"}],
      {"ShopAvailabilityBudgetBurnFast": {"PostgresDown"}, "ShopLatencyBudgetBurnFast": {"PostgresDown"},
-      "ShopAvailabilityBudgetBurnSlow": {"PostgresDown"}}),
+      "ShopAvailabilityBudgetBurnSlow": {"PostgresDown"}, "ShopProbeFailing": {"PostgresDown"}}),
     ("a cause mutes only its own service (equal: [service])",
      [{"alertname": "ShopDown", "severity": "page", "service": "shop", "instance": "shop:9000"},
       {"alertname": "PostgresDown", "severity": "page", "service": "shop"},
       {"alertname": "ShopAvailabilityBudgetBurnFast", "severity": "page", "service": "shop-canary", "slo": "availability"}],
      {}),
-    ("shop target down mutes its SLO burn alerts",
+    ("shop target down mutes its SLO burn and probe alerts, not Grafana's probe",
      [{"alertname": "ShopDown", "severity": "page", "service": "shop", "instance": "shop:9000"},
       {"alertname": "ShopLatencyBudgetBurnFast", "severity": "page", "service": "shop", "slo": "latency"},
-      {"alertname": "ShopAvailabilityBudgetBurnSlow", "severity": "ticket", "service": "shop", "slo": "availability"}],
-     {"ShopLatencyBudgetBurnFast": {"ShopDown"}, "ShopAvailabilityBudgetBurnSlow": {"ShopDown"}}),
+      {"alertname": "ShopAvailabilityBudgetBurnSlow", "severity": "ticket", "service": "shop", "slo": "availability"},
+      {"alertname": "ShopProbeFailing", "severity": "page", "service": "shop", "instance": "http://shop:8080/api/products?size=1"},
+      {"alertname": "GrafanaProbeFailing", "severity": "ticket", "service": "grafana"}],
+     {"ShopLatencyBudgetBurnFast": {"ShopDown"}, "ShopAvailabilityBudgetBurnSlow": {"ShopDown"},
+      "ShopProbeFailing": {"ShopDown"}}),
     ("no shop target at all mutes its SLO burn alerts",
      [{"alertname": "ShopMetricsAbsent", "severity": "page", "service": "shop"},
       {"alertname": "ShopAvailabilityBudgetBurnFast", "severity": "page", "service": "shop", "slo": "availability"}],
@@ -359,6 +375,113 @@ def check_inhibition():
                 fail(f"inhibition case '{title}': {name} inhibited by {got}, expected {sorted(want[name]) or 'nothing'}")
 
 
+def compose_listening():
+    """Compose service -> container ports it listens on (published ports, healthcheck URLs)."""
+    services = yaml.safe_load(open(COMPOSE))["services"]
+    out = {}
+    for name, svc in services.items():
+        ports = set()
+        for spec in svc.get("ports") or []:
+            ports.add(int(str(spec).rsplit(":", 1)[-1].split("/")[0]))
+        test = " ".join(map(str, (svc.get("healthcheck") or {}).get("test") or []))
+        ports.update(int(p) for p in re.findall(r"https?://(?:127\.0\.0\.1|localhost):(\d+)", test))
+        out[name] = ports
+    return out
+
+
+def kind_objects():
+    r = run(["kubectl", "kustomize", KIND_OVERLAY])
+    if r.returncode != 0:
+        fail(f"kubectl kustomize {os.path.relpath(KIND_OVERLAY, ROOT)}: {r.stderr.strip()}")
+        return []
+    return [o for o in yaml.safe_load_all(r.stdout) if o]
+
+
+def host_port(address):
+    host, _, port = address.rpartition(":")
+    return host, int(port) if port.isdigit() else None
+
+
+def check_wiring():
+    binary = shutil.which("prometheus-blackbox-exporter") or shutil.which("blackbox_exporter")
+    if not binary:
+        fail("blackbox exporter not found (Debian package prometheus-blackbox-exporter)")
+    else:
+        r = run([binary, f"--config.file={BLACKBOX}", "--config.check"])
+        print(f"  blackbox exporter 0.23 --config.check: {'ok' if r.returncode == 0 else 'FAILED'}")
+        if r.returncode != 0:
+            fail(f"blackbox --config.check: {(r.stderr or r.stdout).strip()[-800:]}")
+    modules = set((yaml.safe_load(open(BLACKBOX)) or {}).get("modules") or {})
+
+    listening = compose_listening()
+    objects = kind_objects()
+    services = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Service"}
+    ingress_paths = []  # (path prefix, backend Service) of the kind Ingress
+    for ing in (o for o in objects if o.get("kind") == "Ingress"):
+        for rule in ing["spec"].get("rules") or []:
+            for p in (rule.get("http") or {}).get("paths") or []:
+                svc = p["backend"]["service"]
+                ingress_paths.append((p["path"], svc["name"]))
+
+    def svc_port(name, port):
+        svc = services.get(name)
+        return svc is not None and any(p.get("port") == port for p in svc["spec"].get("ports") or [])
+
+    for env, path in (("compose", PROM_COMPOSE), ("kind", PROM_KIND)):
+        prom = yaml.safe_load(open(path))
+        where = os.path.relpath(path, ROOT)
+        ams = [t for a in (prom.get("alerting") or {}).get("alertmanagers") or []
+               for sc in a.get("static_configs") or [] for t in sc.get("targets") or []]
+        if not ams:
+            fail(f"{where}: no alerting.alertmanagers targets: alerts reach no Alertmanager")
+        for target in ams:
+            host, port = host_port(target)
+            ok = (port in listening.get(host, set())) if env == "compose" else svc_port(host, port)
+            print(f"  {env}: Prometheus -> Alertmanager {target} ({'ok' if ok else 'WRONG'})")
+            if not ok or host != "alertmanager":
+                fail(f"{where}: alerting target {target} is not the {env} "
+                     f"{'service' if env == 'compose' else 'Service'} alertmanager on its port")
+
+        probe_jobs = [j for j in prom.get("scrape_configs") or [] if j.get("metrics_path") == "/probe"]
+        if not probe_jobs:
+            fail(f"{where}: no black-box probe job (metrics_path /probe)")
+        for job in probe_jobs:
+            replacement = [r.get("replacement") for r in job.get("relabel_configs") or []
+                           if r.get("target_label") == "__address__"]
+            exporter = replacement[0] if replacement else None
+            host, port = host_port(exporter or ":")
+            ok = (port in listening.get(host, set())) if env == "compose" else svc_port(host, port)
+            if not ok:
+                fail(f"{where}: job {job['job_name']} sends probes to {exporter}, not a running blackbox exporter")
+            probes = [(t, sc.get("labels") or {}) for sc in job.get("static_configs") or [] for t in sc.get("targets") or []]
+            if not probes:
+                fail(f"{where}: job {job['job_name']} probes nothing")
+            for url, labels in probes:
+                problems = []
+                if labels.get("module") not in modules:
+                    problems.append(f"module {labels.get('module')!r} is not in blackbox.yml")
+                u = urllib.parse.urlsplit(url)
+                service = labels.get("target_service")
+                if env == "compose":
+                    if u.hostname != service or u.port not in listening.get(u.hostname or "", set()):
+                        problems.append(f"{u.hostname}:{u.port} is not where compose service {service} listens")
+                else:
+                    route = [(prefix, name) for prefix, name in ingress_paths
+                             if u.path == prefix or u.path.startswith(prefix.rstrip("/") + "/")]
+                    if u.hostname != KIND_INGRESS_HOST or (u.port or 80) != 80:
+                        problems.append(f"not sent to the ingress controller {KIND_INGRESS_HOST}:80")
+                    if not route:
+                        problems.append(f"path {u.path} is routed by no Ingress")
+                    else:
+                        best = max(route, key=lambda r: len(r[0]))  # the longest matching prefix wins
+                        if best[1] != service or service not in services:
+                            problems.append(f"the Ingress routes {u.path} to {best[1]}, not to the Service {service}")
+                print(f"  {env}: probe {url} ({labels.get('module')}) -> {service} "
+                      f"({'ok' if not problems else 'WRONG'})")
+                for p in problems:
+                    fail(f"{where}: probe {url}: {p}")
+
+
 def main():
     for tool in ("amtool",):
         if not shutil.which(tool):
@@ -368,6 +491,7 @@ def main():
         check_templates(config)
         check_routing(config)
         check_inhibit_rules_select_real_alerts(config)
+        check_wiring()
         check_inhibition()
     if errors:
         sys.exit(f"alert_routing: {len(errors)} problem(s)")

@@ -362,7 +362,8 @@ def main():
                     failures.append(f"{q['where']}: grouping label(s) {missing} exist on none of its metrics")
 
         for q in queries:
-            panel = q.get("panel")
+            # Rules are keyed rule/<name>, so live-exclusions.tsv can list those fed by a component not run here.
+            panel = q.get("panel") or (f"rule/{q['rule']['name']}" if q.get("rule") else None)
             if panel:
                 seen_panels.add(panel)
             if panel in excluded_panels:
