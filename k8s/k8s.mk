@@ -52,6 +52,10 @@ test-k8s: ## Offline: kustomize builds, strict schema validation, security/ports
 test-k8s-manifests: ## Offline, only the manifest checks of test-k8s (k8s.test.mjs: schemas, security, ports, network policies)
 	@$(K8S_DIR)/scripts/test-k8s.sh k8s.test.mjs
 
+.PHONY: test-k8s-scripts
+test-k8s-scripts: ## Offline, only the script tests of test-k8s: kind-up/kind-deploy/kind-load against stub commands (scripts.test.mjs)
+	@$(K8S_DIR)/scripts/test-k8s.sh scripts.test.mjs
+
 .PHONY: test-k8s-sizing
 test-k8s-sizing: ## Offline, only the sizing of test-k8s: every build against loadtest/capacity.yaml (sizing.test.mjs)
 	@$(K8S_DIR)/scripts/test-k8s.sh sizing.test.mjs

@@ -19,13 +19,14 @@ if grep -q '^kind: ScaledObject' <<<"$rendered" && ! kubectl_kind get crd scaled
   exit 1
 fi
 
-echo "kind-deploy: applying $K8S_OVERLAY"
-kubectl_kind apply --server-side --field-manager=shop-platform -f - <<<"$rendered"
-
-# `apply` never deletes: switching between the plain HPA and the KEDA component would leave two autoscalers.
+# `apply` never deletes: switching from the plain HPA to the KEDA component would leave two autoscalers. The plain
+# HPA goes first: KEDA's admission webhook refuses a ScaledObject for a workload another HPA already scales.
 if ! grep -q '^kind: HorizontalPodAutoscaler' <<<"$rendered"; then
   kubectl_kind -n "$NAMESPACE" delete horizontalpodautoscaler shop --ignore-not-found
 fi
+
+echo "kind-deploy: applying $K8S_OVERLAY"
+kubectl_kind apply --server-side --field-manager=shop-platform -f - <<<"$rendered"
 
 echo "kind-deploy: waiting for the rollouts"
 kubectl_kind -n "$NAMESPACE" rollout status statefulset/postgres --timeout=300s

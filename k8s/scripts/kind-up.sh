@@ -75,8 +75,11 @@ keda() {
   echo "kind-up: KEDA $KEDA_VERSION"
   # Server-side: KEDA's CRDs are too large for the annotation client-side apply would write.
   kubectl_kind apply --server-side -f "https://github.com/kedacore/keda/releases/download/v$KEDA_VERSION/keda-$KEDA_VERSION.yaml"
-  kubectl_kind -n keda rollout status deployment/keda-operator --timeout=300s
-  kubectl_kind -n keda rollout status deployment/keda-operator-metrics-apiserver --timeout=300s
+  # The Deployments of the release manifest (k8s/tests/third-party/keda/ lists them for the pinned version).
+  local deployment
+  for deployment in keda-operator keda-metrics-apiserver keda-admission; do
+    kubectl_kind -n keda rollout status "deployment/$deployment" --timeout=300s
+  done
 }
 
 case "${1:-}" in

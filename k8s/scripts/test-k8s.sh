@@ -2,7 +2,7 @@
 # `make test-k8s`: the offline proof of k8s/ (no cluster, no Docker). Installs what it needs when it can:
 # npm packages from k8s/tests/package-lock.json, the tools toolchain/tools.tsv lists for test-k8s with apt-get as root.
 #   test-k8s.sh                 everything: shellcheck, yamllint, every node test
-#   test-k8s.sh FILE.test.mjs…  only those node tests (the narrow make targets: test-k8s-sizing, test-k8s-manifests)
+#   test-k8s.sh FILE.test.mjs…  only those node tests (the narrow make targets: test-k8s-sizing, -manifests, -scripts)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

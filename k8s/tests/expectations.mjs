@@ -1,6 +1,11 @@
 // What the tests expect of every build: the network flows the platform needs (and no others), the outside
 // endpoints used to probe the policies, and the few facts that are not derivable from the manifests.
 // k8s/README.md ("Network flows") explains each flow; change both together.
+import { kedaFacts, kedaVersion } from "./lib/thirdparty.mjs";
+
+/** KEDA as its pinned release manifest installs it (third-party/keda/: derived from the upstream tag). */
+const KEDA = kedaFacts(kedaVersion());
+const kedaOperator = KEDA.deployments.find((d) => d.name === "keda-operator");
 
 /** Images that compose does not run (so compose/.env cannot pin them): kind-only add-ons inside the namespace. */
 export const KIND_ONLY_IMAGES = ["registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.15.0"];
@@ -28,7 +33,7 @@ export const OUTSIDE = [
     ports: [],
   },
   { id: "kube-dns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, ip: "10.244.0.3", ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
-  { id: "keda-operator", namespace: "keda", labels: { "app.kubernetes.io/name": "keda-operator" }, ip: "10.244.2.7", ports: [] },
+  { id: "keda-operator", namespace: KEDA.namespace, labels: kedaOperator.podLabels, ip: "10.244.2.7", ports: [] },
   // Same labels as our Prometheus, other namespace: must not inherit its rights.
   { id: "prometheus-elsewhere", namespace: "default", labels: { "app.kubernetes.io/name": "prometheus" }, ip: "10.244.2.8", ports: [] },
   // A pod someone adds to the namespace later: default deny must keep it out of everything but DNS.
@@ -39,7 +44,7 @@ export const OUTSIDE = [
 ];
 
 export const NAMESPACE_LABELS = Object.fromEntries(
-  ["shop", "ingress-nginx", "kube-system", "keda", "default"].map((ns) => [ns, { "kubernetes.io/metadata.name": ns }]),
+  ["shop", "ingress-nginx", "kube-system", KEDA.namespace, "default"].map((ns) => [ns, { "kubernetes.io/metadata.name": ns }]),
 );
 
 const tcp = (src, dst, port) => `${src} -> ${dst}:${port}/TCP`;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { K8S, REPO } from "./lib/render.mjs";
+import { kedaFacts, kedaFactsShape, kedaVersion } from "./lib/thirdparty.mjs";
 
 function stubs(dir, loadExit) {
   const counter = join(dir, "count");
@@ -134,5 +135,35 @@ test("kind-deploy.sh with the KEDA combination: refuses without KEDA, removes th
   const withKeda = clusterStubs({ crd: true });
   const applied = runScript("kind-deploy.sh", [], withKeda.dir, overlay);
   assert.equal(applied.status, 0, applied.stderr);
-  assert.match(readFileSync(withKeda.calls, "utf8"), /delete horizontalpodautoscaler shop --ignore-not-found/);
+  const log = readFileSync(withKeda.calls, "utf8");
+  const deleted = log.search(/delete horizontalpodautoscaler shop --ignore-not-found/);
+  assert.ok(deleted >= 0, log);
+  // KEDA's admission webhook (v2.17.2, apis/keda/v1alpha1/scaledobject_webhook.go) refuses a ScaledObject whose
+  // workload another HPA already scales: the plain HPA must be gone before the ScaledObject is applied.
+  assert.ok(deleted < log.search(/apply --server-side/), `the ScaledObject is applied before the plain HPA is deleted:\n${log}`);
+});
+
+test("kind-up.sh keda installs the pinned release by URL and waits for each of its Deployments", () => {
+  const version = kedaVersion();
+  const facts = kedaFacts(version);
+  const { dir, calls } = clusterStubs({ clusterExists: true });
+  const result = runScript("kind-up.sh", ["keda"], dir, { KEDA_VERSION: version });
+  assert.equal(result.status, 0, result.stderr);
+  const log = readFileSync(calls, "utf8");
+  assert.match(log, new RegExp(`apply --server-side -f https://github.com/kedacore/keda/releases/download/v${version}/keda-${version}.yaml`));
+  const waited = [...log.matchAll(/-n keda rollout status deployment\/(\S+)/g)].map((m) => m[1]).sort();
+  assert.deepEqual(waited, facts.deployments.map((d) => d.name).sort());
+});
+
+test("the KEDA facts file is strict and names its source", () => {
+  const facts = kedaFacts(kedaVersion());
+  assert.equal(facts.source, "https://github.com/kedacore/keda");
+  assert.equal(facts.licence, "Apache-2.0");
+  const broken = { ...structuredClone(facts), extra: 1, deployments: [{ name: "x", podLabels: {}, selector: {} }] };
+  delete broken.namespace;
+  const problems = kedaFactsShape(broken).join("\n");
+  assert.match(problems, /unknown key extra/);
+  assert.match(problems, /missing key namespace/);
+  assert.match(problems, /deployments\[0\]: unknown key selector/);
+  assert.match(problems, /deployments\[0\].podLabels: empty/);
 });
