@@ -8,6 +8,9 @@
 doctor: ## Every tool the targets use: found or not, where, which version, which targets need it, and how to get it
 	@toolchain/tools.sh doctor
 
+# TOOLCHAIN_ONLY=dispatch | 'tool table' | 'private folder' runs one group of the tests (the drill's narrow targets).
+TOOLCHAIN_ONLY ?=
+
 .PHONY: test-toolchain
 test-toolchain: $(GH_TESTS)/node_modules/.package-lock.json ## Tests of make test's dispatch, the tool table and local-service.sh from a private folder (stubbed commands)
-	cd $(GH_TESTS) && node --test laptop.test.mjs
+	cd $(GH_TESTS) && node --test $(if $(TOOLCHAIN_ONLY),--test-name-pattern='$(TOOLCHAIN_ONLY)') laptop.test.mjs
