@@ -10,6 +10,14 @@ const kedaOperator = KEDA.deployments.find((d) => d.name === "keda-operator");
 /** Images that compose does not run (so compose/.env cannot pin them): kind-only add-ons inside the namespace. */
 export const KIND_ONLY_IMAGES = ["registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.15.0"];
 
+/**
+ * Prometheus jobs of the compose stack that kind does not have yet, each with the reason. Every other compose job
+ * must exist on kind; a job listed here must still exist on compose (the list cannot rot).
+ */
+export const COMPOSE_ONLY_JOBS = {
+  pgbackrest: "the compose backup container's metrics; kind has no backups until an operator (CloudNativePG) takes them",
+};
+
 /** Workloads that talk to the Kubernetes API and so need a ServiceAccount token. */
 export const API_CLIENTS = ["alloy", "prometheus", "kube-state-metrics"];
 

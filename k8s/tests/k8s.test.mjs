@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
-import { API_CLIENTS, expectedFlows, IP_BLOCK_POLICIES, KIND_ONLY_IMAGES, NAMESPACE_LABELS, OUTSIDE } from "./expectations.mjs";
+import { API_CLIENTS, COMPOSE_ONLY_JOBS, expectedFlows, IP_BLOCK_POLICIES, KIND_ONLY_IMAGES, NAMESPACE_LABELS, OUTSIDE } from "./expectations.mjs";
 import { allowedFlows, policyShapes } from "./lib/netpol.mjs";
 import {
   autoscalingAndBudget,
@@ -223,7 +223,9 @@ describe("observability/prometheus/prometheus-k8s.yml", () => {
       const job = podOf(w).meta.annotations?.["prometheus.io/job"];
       if (job) kindJobs.add(job);
     }
-    assert.deepEqual(compose.scrape_configs.map((j) => j.job_name).filter((j) => !kindJobs.has(j)), []);
+    const composeJobs = compose.scrape_configs.map((j) => j.job_name);
+    assert.deepEqual(composeJobs.filter((j) => !kindJobs.has(j) && !Object.hasOwn(COMPOSE_ONLY_JOBS, j)), []);
+    assert.deepEqual(Object.keys(COMPOSE_ONLY_JOBS).filter((j) => !composeJobs.includes(j)), [], "COMPOSE_ONLY_JOBS names jobs compose no longer has");
   });
 });
 
