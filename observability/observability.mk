@@ -33,6 +33,12 @@ obs-alert-routing: obs-tools ## Alertmanager routing/inhibition (amtool, a real 
 	@$(REQUIRE) $@
 	python3 $(OBS_TESTS)/alert_routing.py
 
+# The rule unit tests alone; RULE_TESTS narrows them to some files (the breakage drill's SLO entries do).
+RULE_TESTS ?= $(OBS_PROM)/tests/*.yml
+.PHONY: obs-test-rules
+obs-test-rules: obs-tools ## promtool test rules only (RULE_TESTS=observability/prometheus/tests/FILE.yml for one file)
+	promtool test rules $(RULE_TESTS)
+
 .PHONY: obs-verify-live
 obs-verify-live: obs-tools ## Live verification: packaged service + PostgreSQL + Prometheus on loopback, every query must return data
 	@$(MAKE) build
