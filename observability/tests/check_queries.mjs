@@ -245,11 +245,58 @@ for (const a of alertNames) {
   if (!quiet.has(a) && !alwaysFiring.has(a)) fail(`alert ${a}: no promtool test where it stays quiet`);
 }
 
+// ---- metric names of components that do not run in the live check, against their upstream lists ---------------
+// kube-state-metrics runs on kind only. Its metric families and label names come from the project's own docs at the
+// version the kind stack deploys (third-party/kube-state-metrics-<version>/metrics.tsv, see third-party/README.md);
+// every kube_* name a dashboard or rule uses must be one of them, enabled by the deployed --resources flag.
+const TARGET_LABELS = new Set(['job', 'instance', 'service']);
+const ksmDirs = fs.readdirSync(path.join(here, 'third-party')).filter((d) => d.startsWith('kube-state-metrics-'));
+const ksmManifest = path.resolve(obs, '..', 'k8s/base/kube-state-metrics.yaml');
+const ksmDocs = yaml.loadAll(fs.readFileSync(ksmManifest, 'utf8')).filter(Boolean);
+const ksmContainer = ksmDocs.flatMap((d) => ((((d.spec || {}).template || {}).spec || {}).containers || []))
+  .find((c) => /kube-state-metrics:/.test(c.image || ''));
+const ksmVersion = ksmContainer ? ksmContainer.image.split(':').pop() : null;
+const ksmResources = new Set(((ksmContainer && ksmContainer.args) || []).filter((a) => a.startsWith('--resources='))
+  .flatMap((a) => a.slice('--resources='.length).split(',')));
+const ksm = new Map();
+if (ksmDirs.length !== 1) fail(`expected one third-party/kube-state-metrics-<version>/ folder, found ${ksmDirs.length}`);
+else if (`kube-state-metrics-${ksmVersion}` !== ksmDirs[0]) {
+  fail(`third-party/${ksmDirs[0]} does not match the deployed image ${ksmContainer ? ksmContainer.image : '(none)'} `
+    + `in ${rel(ksmManifest)}: derive the list again (third-party/README.md)`);
+} else {
+  for (const line of fs.readFileSync(path.join(here, 'third-party', ksmDirs[0], 'metrics.tsv'), 'utf8').split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const [name, , resource, labels] = line.split('\t');
+    ksm.set(name, { resource, labels: new Set(labels ? labels.split(',') : []) });
+  }
+  if (ksm.size === 0) fail(`third-party/${ksmDirs[0]}/metrics.tsv lists no metric`);
+  if (ksmResources.size === 0) fail(`${rel(ksmManifest)}: kube-state-metrics has no --resources flag to check against`);
+}
+let ksmRefs = 0;
+for (const q of queries.filter((x) => x.kind === 'promql')) {
+  const kube = q.selectors.filter((sel) => sel.metric && sel.metric.startsWith('kube_'));
+  const known = new Set(TARGET_LABELS);
+  for (const sel of kube) {
+    ksmRefs += 1;
+    const m = ksm.get(sel.metric);
+    if (!m) { fail(`${q.where}: ${sel.metric} is not a kube-state-metrics ${ksmVersion} metric (third-party/${ksmDirs[0]}/metrics.tsv)`); continue; }
+    if (!ksmResources.has(m.resource)) fail(`${q.where}: ${sel.metric} needs --resources=${m.resource}, which ${rel(ksmManifest)} does not enable`);
+    for (const l of m.labels) known.add(l);
+    const missing = sel.labels.filter((l) => !m.labels.has(l) && !TARGET_LABELS.has(l));
+    if (missing.length) fail(`${q.where}: ${sel.metric} has no label(s) ${missing.join(', ')} in kube-state-metrics ${ksmVersion} (it has ${[...m.labels].join(', ')})`);
+  }
+  if (kube.length && kube.length === q.selectors.filter((sel) => sel.metric).length) {
+    const missing = q.grouping.filter((l) => !known.has(l));
+    if (missing.length) fail(`${q.where}: grouping label(s) ${missing.join(', ')} exist on none of its kube-state-metrics metrics`);
+  }
+}
+
 // ---- report ---------------------------------------------------------------------------------------------------
 const byKind = (k) => queries.filter((q) => q.kind === k).length;
 console.log(`check_queries: ${dashFiles.length} dashboards, ${panelCount} panels; ${recordCount} recording rules, `
   + `${alertNames.size} alerts, ${testCount} promtool tests; parsed ${byKind('promql')} PromQL, ${byKind('logql')} LogQL, `
-  + `${byKind('traceql')} TraceQL queries; datasources: ${Object.keys(datasources).join(', ')}`);
+  + `${byKind('traceql')} TraceQL queries; datasources: ${Object.keys(datasources).join(', ')}; `
+  + `${ksmRefs} kube_* references checked against ${ksm.size} kube-state-metrics ${ksmVersion} metrics`);
 if (manifestPath) fs.writeFileSync(manifestPath, JSON.stringify({ queries }, null, 2));
 if (errors.length) {
   for (const e of errors) console.error(`FAIL ${e}`);
