@@ -34,6 +34,7 @@ test-backup: backup-check-static backup-tools ## Restore drill: WAL archiving, b
 
 .PHONY: backup-check-static
 backup-check-static: test-migrations ## Backup configuration (RPO, retention, volumes, metrics port) and restore guards, without Docker or PostgreSQL
+	@$(REQUIRE) $@
 	python3 $(BACKUP_DIR)/check_backup_config.py
 
 .PHONY: test-migrations

@@ -16,7 +16,10 @@ compose/scripts/pgbackrest-ops.sh that `make backup` / `make restore` run in the
   6. restore to T, PostgreSQL replays WAL and promotes, the service starts on it; through the API every order
      placed before T is back exactly as it was created, the order placed after T does not exist, stock is as it
      was at T, and a new order can be placed (the database is writable). RTO = stop to serving again;
-  7. a corrupted backup file and then a missing WAL segment: `check` and `restore` refuse with a clear message
+  7. on a real Prometheus (Debian's, with the repository's prometheus.yml): every query of the PostgreSQL
+     dashboard's Backups row returns data, the archive failure counter rises while archive_command fails, and the
+     backup alert expressions evaluate;
+  8. a corrupted backup file and then a missing WAL segment: `check` and `restore` refuse with a clear message
      and change nothing.
 What PostgreSQL (the postgres user) reads lives in a 0700 temporary folder it owns, never under the repository.
 Only the Python standard library. pgBackRest: https://pgbackrest.org/command.html
@@ -25,14 +28,18 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 OPS = os.path.join(ROOT, "compose", "scripts", "pgbackrest-ops.sh")
@@ -40,6 +47,11 @@ LOCAL_SERVICE = os.path.join(ROOT, "src", "test", "scripts", "local-service.sh")
 API_PORT = int(os.environ.get("API_PORT", "25080"))
 MGMT_PORT = int(os.environ.get("MGMT_PORT", "25900"))
 PG_PORT = int(os.environ.get("PG_PORT", "15438"))
+PROM_PORT = int(os.environ.get("PROM_PORT", "25090"))
+PGEXP_PORT = int(os.environ.get("PGEXP_PORT", "25187"))
+METRICS_PORT = int(os.environ.get("BACKUP_METRICS_PORT", "25854"))
+DASHBOARD = os.path.join(ROOT, "observability", "grafana", "dashboards", "shop-postgres.json")
+BACKUP_RULES = os.path.join(ROOT, "observability", "prometheus", "rules", "shop-backup.yml")
 ARCHIVE_TIMEOUT = int(os.environ.get("ARCHIVE_TIMEOUT", "10"))
 API = f"http://127.0.0.1:{API_PORT}"
 STANZA = "shop"
@@ -170,12 +182,17 @@ pg1-user=shop
                 h.update(f"{os.path.join(d, name)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
         return h.hexdigest()
 
-    def refused(self, what, expect, *args, **extra_env):
+    def refused(self, what, expect, *args, live=False, **extra_env):
+        """The command fails with its message and leaves the data directory as it was (a live server changes its
+        own files meanwhile, so there the proof is that pgBackRest was never started: no output of its own)."""
         before = self.snapshot()
         rc, out = self.ops_run(*args, **extra_env)
         require(rc != 0, f"{what}: expected a refusal, but it exited 0: {out}")
         require(expect in out, f"{what}: refused, but without the expected message '{expect}': {out}")
-        require(self.snapshot() == before, f"{what}: refused, but the data directory changed")
+        if live:
+            require(len(out.splitlines()) == 1, f"{what}: refused, but only after running more: {out}")
+        else:
+            require(self.snapshot() == before, f"{what}: refused, but the data directory changed")
         log(f"refused as expected ({what}): {out.splitlines()[-1]}")
 
     # --- the drill -----------------------------------------------------------------------------------------
@@ -239,7 +256,7 @@ pg1-user=shop
         log(f"RPO: the mistake's WAL segment {mistake_wal} was in the repository {rpo:.1f} s after its commit "
             f"(archive_timeout {ARCHIVE_TIMEOUT} s)")
 
-        self.refused("restore under a running server", "PostgreSQL is running", "restore",
+        self.refused("restore under a running server", "PostgreSQL is running", "restore", live=True,
                      TARGET_TIME=target, CONFIRM="yes")
         t_stop = time.monotonic()
         self.service("pause")
@@ -273,6 +290,7 @@ pg1-user=shop
         require(status == 201, f"the restored database does not take a new order: HTTP {status} {body}")
         log(f"through the API: all {len(kept)} orders placed before T are back with their lines, totals and "
             f"timestamps; the order placed after T is absent; stock is as at T; new orders are accepted")
+        self.observe()
         self.service("pause")
 
         info = subprocess.run(self.as_pg(["pgbackrest", f"--stanza={STANZA}", "--output=json", "info"]),
@@ -282,6 +300,106 @@ pg1-user=shop
         log(f"summary: RPO {rpo:.1f} s (archive_timeout {ARCHIVE_TIMEOUT} s); RTO {total:.1f} s (restore "
             f"{restore_s:.1f} s, the rest is starting PostgreSQL and the service); backup of the drill's database {size['size'] / 1e6:.1f} MB, "
             f"{size['repository']['size'] / 1e6:.1f} MB in the repository (gzip)")
+
+    def observe(self):
+        """The dashboard's Backups row and the backup alerts' inputs return data on a real Prometheus.
+
+        Prometheus (Debian's) scrapes, with the repository's prometheus.yml (gen_local_config.py keeps the jobs
+        whose targets run here): Debian's postgres-exporter on this PostgreSQL (pg_stat_archiver_*), and
+        `pgbackrest-ops.sh metrics` served over HTTP as the backup container's busybox httpd serves it.
+        """
+        work = os.path.join(self.work, "prometheus")
+        os.makedirs(work)
+        drill = self
+
+        class Metrics(BaseHTTPRequestHandler):
+            def do_GET(self):
+                rc, out = drill.ops_run("metrics")
+                body = (out + "\n").encode()
+                self.send_response(200 if rc == 0 and self.path == "/metrics.txt" else 500)
+                self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        archive_dir = os.path.join(self.repo, "archive", STANZA)
+        server = ThreadingHTTPServer(("127.0.0.1", METRICS_PORT), Metrics)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        procs = []
+        try:
+            dsn = f"postgresql://shop:shop@127.0.0.1:{PG_PORT}/shop?sslmode=disable"
+            procs.append(subprocess.Popen(["prometheus-postgres-exporter", f"--web.listen-address=127.0.0.1:{PGEXP_PORT}"],
+                                          env=dict(os.environ, DATA_SOURCE_NAME=dsn), stdout=subprocess.DEVNULL,
+                                          stderr=open(os.path.join(work, "exporter.log"), "w")))
+            config = os.path.join(work, "prometheus.yml")
+            subprocess.run([sys.executable, os.path.join(ROOT, "observability", "tests", "gen_local_config.py"),
+                            os.path.join(ROOT, "observability", "prometheus", "prometheus.yml"), "--interval", "2s",
+                            "--target", f"backup:9854=127.0.0.1:{METRICS_PORT}",
+                            "--target", f"postgres-exporter:9187=127.0.0.1:{PGEXP_PORT}", "-o", config],
+                           check=True, stderr=subprocess.DEVNULL)
+            procs.append(subprocess.Popen(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={work}/data",
+                                           f"--web.listen-address=127.0.0.1:{PROM_PORT}"],
+                                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "prometheus.log"), "w")))
+
+            def query(expr):
+                url = f"http://127.0.0.1:{PROM_PORT}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+                try:
+                    with urllib.request.urlopen(url, timeout=10) as r:
+                        doc = json.loads(r.read())
+                except (urllib.error.URLError, OSError, ValueError) as e:
+                    return None, str(e)
+                return doc["data"]["result"], None
+
+            with open(DASHBOARD) as f:
+                panels = json.load(f)["panels"]
+            rows = [i for i, p in enumerate(panels) if p["type"] == "row"]
+            start = next((i for i in rows if panels[i]["title"] == "Backups"), None)
+            require(start is not None, "the PostgreSQL dashboard has no Backups row")
+            end = next((i for i in rows if i > start), len(panels))
+            exprs = [(p["title"], t["expr"].replace("$service", "postgres-exporter").replace("$instance", ".*")
+                      .replace("$__rate_interval", "30s")) for p in panels[start + 1:end] for t in p["targets"]]
+            require(exprs, "the Backups row has no queries")
+            # The alerts' inputs: the archive failure counter must move when archive-push fails (the repository's
+            # WAL folders made read-only, as a full or broken repository would behave).
+            for d, _, _ in os.walk(archive_dir):
+                os.chmod(d, 0o500)
+            self.sql("CREATE TABLE drill_wal_marker AS SELECT 1 AS x")
+            self.sql("SELECT pg_switch_wal()")
+            exprs.append(("archive failures seen (PostgresWalArchivingFailing input)",
+                          "increase(pg_stat_archiver_failed_count[1m]) > 0"))
+            deadline, pending = time.monotonic() + 90, list(exprs)
+            while pending and time.monotonic() < deadline:
+                time.sleep(2)
+                pending = [(t, e) for t, e in pending if not (query(e)[0] or [])]
+            require(not pending, "no data on a real Prometheus for: " + "; ".join(f"{t}: {e}" for t, e in pending))
+            with open(BACKUP_RULES) as f:
+                alert_exprs = re.findall(r"(?m)^        expr: \|\n((?:          .*\n)+)", f.read())
+            require(len(alert_exprs) == 2, f"expected the 2 backup alert expressions in {BACKUP_RULES}")
+            for e in alert_exprs:
+                result, err = query(" ".join(e.split()))
+                require(result is not None, f"Prometheus rejects a backup alert expression: {err}")
+            age = float(query("max(time() - pgbackrest_backup_last_completion_timestamp_seconds)")[0][0]["value"][1])
+            require(0 <= age < 3600, f"backup age {age:.0f} s: the metric does not describe the backup just taken")
+            log(f"on a real Prometheus: {len(exprs)} queries of the Backups row and the archive-failure input return "
+                f"data (newest backup {age:.0f} s old); both backup alert expressions evaluate")
+        finally:
+            for d, _, _ in os.walk(archive_dir):
+                os.chmod(d, 0o750)
+            # The segment that failed is archived on the next attempt; the WAL archive must stay without a gap.
+            deadline = time.monotonic() + 120
+            while self.sql("SELECT coalesce(last_archived_wal >= last_failed_wal, true) FROM pg_stat_archiver") != "t":
+                require(time.monotonic() < deadline, "archiving did not recover after archive_command was reset")
+                time.sleep(1)
+            for proc in procs:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            server.shutdown()
 
     def corruption(self):
         backup_dir = os.path.join(self.repo, "backup", STANZA)
@@ -330,10 +448,16 @@ def main():
             drill.service("stop")
         except DrillFailed as e:
             log(str(e))
-        if ok:
-            shutil.rmtree(drill.work, ignore_errors=True)
-        else:
-            log(f"kept {drill.work} for inspection (logs: local/postgres.log, local/service.log)")
+        if not ok:
+            logs = os.path.join(ROOT, "target", "restore-drill-logs")
+            shutil.rmtree(logs, ignore_errors=True)
+            os.makedirs(logs)
+            for d, _, names in os.walk(drill.work):
+                for n in names:
+                    if n.endswith(".log"):
+                        shutil.copy(os.path.join(d, n), os.path.join(logs, n))
+            log(f"logs of PostgreSQL, the service, Prometheus and the exporter: {os.path.relpath(logs, ROOT)}/")
+        shutil.rmtree(drill.work, ignore_errors=True)
     log("passed")
 
 

@@ -103,10 +103,10 @@ restore() {
     # recovery_target_time, then promote (pgBackRest's default target-action is pause, which would leave the
     # server read-only waiting for an operator).
     pgbackrest --stanza="$stanza" --log-level-console=warn $delta --type=time --target="$target+00" \
-      --target-action=promote restore || die "pgbackrest restore failed (see above); $pgdata is incomplete, restore again"
+      --target-action=promote restore || die "pgbackrest restore failed (see above); $pgdata may be incomplete: restore again"
   else
     pgbackrest --stanza="$stanza" --log-level-console=warn $delta restore ||
-      die "pgbackrest restore failed (see above); $pgdata is incomplete, restore again"
+      die "pgbackrest restore failed (see above); $pgdata may be incomplete: restore again"
   fi
   upto="the end of the archived WAL"
   [ -z "$target" ] || upto="$target UTC"
