@@ -33,6 +33,12 @@ obs-alert-routing: obs-tools ## Alertmanager routing/inhibition (amtool, a real 
 	@$(REQUIRE) $@
 	python3 $(OBS_TESTS)/alert_routing.py
 
+# The query checks alone (check_queries.mjs: parsing, datasources, alerts and runbook, kube-state-metrics names, LogQL
+# labels against the Alloy pipeline), for the breakage drill.
+.PHONY: obs-check-queries
+obs-check-queries: obs-tools ## check_queries.mjs only: dashboards' and rules' queries, upstream metric names, LogQL labels vs Alloy
+	node $(OBS_TESTS)/check_queries.mjs
+
 # The rule unit tests alone; RULE_TESTS narrows them to some files (the breakage drill's SLO entries do).
 RULE_TESTS ?= $(OBS_PROM)/tests/*.yml
 .PHONY: obs-test-rules

@@ -23,6 +23,7 @@ import yaml from 'js-yaml';
 import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 import { parser as logqlParser } from '@grafana/lezer-logql';
 import { parser as traceqlParser } from '@grafana/lezer-traceql';
+import { alloyLogLabels } from './alloy_labels.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const obs = path.resolve(here, '..');
@@ -291,12 +292,70 @@ for (const q of queries.filter((x) => x.kind === 'promql')) {
   }
 }
 
+// ---- LogQL labels against what the Alloy pipeline writes --------------------------------------------------------
+// Stream labels, structured metadata and normalised values come from the .alloy files (alloy_labels.mjs). A stream
+// selector may only use stream labels; label filters and `by` may also use structured metadata, or anything once a
+// parser stage (| json, | logfmt, ...) has extracted fields; `label="value"` on a label whose values a stage.template
+// normalises must use one of the values that template writes.
+const alloyDir = path.join(obs, 'alloy');
+const alloyFiles = listFiles(alloyDir, /\.alloy$/);
+if (alloyFiles.length === 0) fail(`no .alloy files in ${rel(alloyDir)}`);
+let pipeline = { streamLabels: new Map(), metadata: new Map(), values: new Map() };
+try {
+  pipeline = alloyLogLabels(alloyFiles.map((f) => ({ file: path.basename(f), text: fs.readFileSync(f, 'utf8') })));
+} catch (e) { fail(`${rel(alloyDir)}: cannot read the pipeline: ${e.message}`); }
+if (pipeline.streamLabels.size === 0) fail(`${rel(alloyDir)}: found no stream label the pipeline writes`);
+const PARSERS = new Set(['LabelParser', 'JsonExpressionParser', 'LogfmtParser', 'LogfmtExpressionParser']);
+let logqlLabelRefs = 0;
+for (const q of queries.filter((x) => x.kind === 'logql')) {
+  const tree = logqlParser.parse(q.expr);
+  let parsed = false;
+  tree.iterate({ enter: (n) => { if (PARSERS.has(n.name)) parsed = true; } });
+  tree.iterate({
+    enter: (n) => {
+      if (n.name !== 'Matcher' && n.name !== 'Labels') return undefined;
+      const inSelector = n.node.parent && n.node.parent.parent && n.node.parent.parent.name === 'Selector'
+        || (n.node.parent && n.node.parent.name === 'Selector');
+      const names = [];
+      n.node.cursor().iterate((x) => { if (x.name === 'Identifier') names.push([x.from, x.to]); });
+      for (const [from, to] of names) {
+        const label = q.expr.slice(from, to);
+        logqlLabelRefs += 1;
+        if (inSelector && !pipeline.streamLabels.has(label)) {
+          const meta = pipeline.metadata.has(label) ? ' (it is structured metadata: filter it after the selector)' : '';
+          fail(`${q.where}: stream selector label "${label}" is not written by the Alloy pipeline${meta}; `
+            + `stream labels: ${[...pipeline.streamLabels.keys()].join(', ')}`);
+        } else if (!inSelector && !parsed && !pipeline.streamLabels.has(label) && !pipeline.metadata.has(label)) {
+          fail(`${q.where}: label "${label}" is neither a stream label nor structured metadata of the Alloy pipeline`);
+        }
+      }
+      if (n.name === 'Matcher') {
+        const c = n.node;
+        const op = c.getChild('Eq') ? '=' : c.getChild('Neq') ? '!=' : null;
+        const str = c.getChild('String');
+        const label = names.length ? q.expr.slice(names[0][0], names[0][1]) : null;
+        const norm = label && pipeline.values.get(label);
+        if (op && str && norm) {
+          const value = JSON.parse(q.expr.slice(str.from, str.to).replace(/^`|`$/g, '"'));
+          if (!norm.literals.includes(value)) {
+            fail(`${q.where}: ${label}${op}"${value}" never matches: ${norm.where} writes ${label} as one of `
+              + `${norm.literals.join(', ')}`);
+          }
+        }
+      }
+      return false;
+    },
+  });
+}
+
 // ---- report ---------------------------------------------------------------------------------------------------
 const byKind = (k) => queries.filter((q) => q.kind === k).length;
 console.log(`check_queries: ${dashFiles.length} dashboards, ${panelCount} panels; ${recordCount} recording rules, `
   + `${alertNames.size} alerts, ${testCount} promtool tests; parsed ${byKind('promql')} PromQL, ${byKind('logql')} LogQL, `
   + `${byKind('traceql')} TraceQL queries; datasources: ${Object.keys(datasources).join(', ')}; `
-  + `${ksmRefs} kube_* references checked against ${ksm.size} kube-state-metrics ${ksmVersion} metrics`);
+  + `${ksmRefs} kube_* references checked against ${ksm.size} kube-state-metrics ${ksmVersion} metrics; `
+  + `${logqlLabelRefs} LogQL label references checked against the Alloy pipeline (stream labels `
+  + `${[...pipeline.streamLabels.keys()].join(', ')}; structured metadata ${[...pipeline.metadata.keys()].join(', ')})`);
 if (manifestPath) fs.writeFileSync(manifestPath, JSON.stringify({ queries }, null, 2));
 if (errors.length) {
   for (const e of errors) console.error(`FAIL ${e}`);
