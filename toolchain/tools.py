@@ -119,9 +119,10 @@ def hint(row, sysname):
     if sysname in how:
         col, fmt = how[sysname]
         pkg = row[col]
+        # The note is for when this system's package manager has no package (it says where to get the tool).
         if pkg == NONE:
             return note or "no package for this system"
-        return fmt.format(pkg) + (f" ({note})" if note else "")
+        return fmt.format(pkg)
     parts = [f"{label}: {row[col]}" for label, col in (("Homebrew", "brew"), ("apt", "debian"), ("dnf", "dnf"))
              if row[col] != NONE]
     return "; ".join(parts + ([note] if note else []))

@@ -6,6 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, mkdirSync, copyFileSync, chmodSync, existsSync, readFileSync, writeFileSync, symlinkSync, statSync, rmSync } from 'node:fs';
 import YAML from 'yaml';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,17 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
+
+// A port nothing listens on now: the drill and other checkouts may run this same test at the same time.
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 function sh(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, ...opts });
@@ -24,7 +36,8 @@ describe('local-service.sh from a private folder', () => {
   // As root the script runs PostgreSQL as user postgres; a clone inside a 0700 folder (like /root) is closed to it.
   // Only root can show this: an ordinary user runs PostgreSQL as itself and may enter its own folders.
   const isRoot = process.getuid?.() === 0;
-  test('as root, PostgreSQL starts, answers and is cleaned up although postgres cannot enter the clone', { skip: !isRoot && 'needs root (CI runs as root)' }, () => {
+  test('as root, PostgreSQL starts, answers and is cleaned up although postgres cannot enter the clone', { skip: !isRoot && 'needs root (CI runs as root)' }, async () => {
+    const port = String(await freePort());
     const priv = mkdtempSync(path.join(tmpdir(), 'laptop-priv-'));
     chmodSync(priv, 0o700);
     const clone = path.join(priv, 'clone');
@@ -33,14 +46,14 @@ describe('local-service.sh from a private folder', () => {
     copyFileSync(path.join(repoRoot, 'src/test/scripts/local-service.sh'), path.join(scripts, 'local-service.sh'));
     const script = path.join(scripts, 'local-service.sh');
     const localDir = path.join(clone, 'target/local-test');
-    const env = { ...process.env, LOCAL_DIR: localDir, PG_PORT: '15447' };
+    const env = { ...process.env, LOCAL_DIR: localDir, PG_PORT: port };
     try {
       const up = sh('bash', [script, 'start-db'], { env, cwd: clone });
       assert.equal(up.code, 0, up.out + up.err);
       assert.doesNotMatch(up.out + up.err, /Permission denied|could not change directory/);
       const pgDir = sh('cat', [path.join(localDir, 'pg-dir')]).out.trim();
       assert.ok(pgDir && !pgDir.startsWith(priv), `PostgreSQL's files must live outside the private folder, not in ${pgDir}`);
-      const psql = sh('bash', ['-c', 'psql -h 127.0.0.1 -p 15447 -U shop -d shop -tAc "SELECT 40 + 2"'], { env: { ...env, PGPASSWORD: 'shop' } });
+      const psql = sh('bash', ['-c', `psql -h 127.0.0.1 -p ${port} -U shop -d shop -tAc "SELECT 40 + 2"`], { env: { ...env, PGPASSWORD: 'shop' } });
       assert.equal(psql.out.trim(), '42', psql.err);
       // Nothing in the clone was handed to postgres.
       const foreign = sh('find', [clone, '!', '-uid', '0']).out.trim();
@@ -254,9 +267,9 @@ describe('tool table (toolchain/tools.tsv) and make doctor', () => {
   });
 
   const cases = [
-    ['macOS', { uname: 'Darwin', brew: true }, /^missing: shellcheck \(needed by test-k8s\): brew install shellcheck$/m, /^missing: kubectl \(needed by test-k8s\): brew install kubernetes-cli@1\.32 /m],
+    ['macOS', { uname: 'Darwin', brew: true }, /^missing: shellcheck \(needed by test-k8s\): brew install shellcheck$/m, /^missing: kubectl \(needed by test-k8s\): brew install kubernetes-cli@1\.32$/m],
     ['Debian/Ubuntu without root', { apt: true }, /^missing: shellcheck \(needed by test-k8s\): sudo apt-get install shellcheck$/m, /^missing: kubectl \(needed by test-k8s\): kubectl 1\.32, which carries kustomize; no Debian package: https:/m],
-    ['Fedora', { dnf: true }, /^missing: shellcheck \(needed by test-k8s\): sudo dnf install ShellCheck$/m, /^missing: kubectl \(needed by test-k8s\): sudo dnf install kubernetes-client /m],
+    ['Fedora', { dnf: true }, /^missing: shellcheck \(needed by test-k8s\): sudo dnf install ShellCheck$/m, /^missing: kubectl \(needed by test-k8s\): sudo dnf install kubernetes-client$/m],
   ];
   for (const [name, opts, shellcheck, kubectl] of cases) {
     test(`${name}: one line per missing tool saying how to get it there, exit 1, and the tools recorded for make test`, () => {
