@@ -22,6 +22,10 @@ capacity: build ## Stress the packaged service on loopback: sustained RPS at the
 	@$(LOADTEST_ENV) $(LOADTEST) capacity
 
 .PHONY: test-load
-test-load: build ## Smoke passes against the packaged service on PostgreSQL, and fails its gate with chaos errorRate=1
+test-load: build ## Smoke passes against the packaged service on PostgreSQL; chaos errors fail its failed-% gate, chaos latency its p95 and p99 gates
 	@$(REQUIRE) $@
 	@$(LOADTEST_ENV) $(LOADTEST) test-load
+
+.PHONY: test-load-gates
+test-load-gates: check-java ## Unit test, no service: the Gatling gates of every profile are the p95/p99/failed-% of loadtest/README.md
+	$(MVN) -q -f loadtest/pom.xml test

@@ -5,8 +5,9 @@
 #                           one Gatling run against any URL; prints the HTML report path at the end
 #   loadtest.sh capacity    stress profile against the packaged service started here on loopback; prints the
 #                           sustained RPS at the SLO, the service's CPU and Gatling's own share of the CPU
-#   loadtest.sh test-load   proves the gates gate: smoke passes against the real service, and the same smoke with
-#                           chaos errorRate=1 must fail the Maven build, naming the failed-requests gate
+#   loadtest.sh test-load   proves the gates gate: smoke passes against the real service; the same smoke with chaos
+#                           errorRate=1 must fail the Maven build on the failed-requests gate, and with chaos latency
+#                           (20 % of calls 1.5 s late) on the p95 and p99 gates
 #
 # The local service runs on API_PORT (28080), MGMT_PORT (29000), PG_PORT (15434) through
 # src/test/scripts/local-service.sh, so it never collides with a service on the usual ports.
@@ -210,32 +211,55 @@ cmd_test_load() {
 
   trap stop_service EXIT
   start_service test-load
-  local base_url="http://127.0.0.1:$API_PORT" out=loadtest/target/test-load
+  base_url="http://127.0.0.1:$API_PORT"
+  out=loadtest/target/test-load
   mkdir -p "$out"
 
-  log "1/2 smoke against the real service, from the repository root (mvn gatling:test): must pass"
+  log "1/3 smoke against the real service, from the repository root (mvn gatling:test): must pass"
   # shellcheck disable=SC2086 # MVN is a command with its flags
   if ! $MVN gatling:test -Dprofile=smoke "-DbaseUrl=$base_url" 2>&1 | tee "$out/smoke.log"; then
     die "the smoke profile failed against a healthy service (log: $out/smoke.log)"
   fi
   grep -q "percentage of failed events is less than or equal to 1.0 : true" "$out/smoke.log" ||
     die "the smoke run passed but its failed-requests gate line is missing (log: $out/smoke.log)"
-  log "1/2 passed"
+  log "1/3 passed"
 
-  log "2/2 the same smoke with chaos errorRate=1 (every /api call answers 500): must FAIL on its failed-requests gate"
-  curl -fsS -X PUT -H 'Content-Type: application/json' -d '{"errorRate":1}' "http://127.0.0.1:$MGMT_PORT/chaos" >/dev/null ||
+  log "2/3 the same smoke with chaos errorRate=1 (every /api call answers 500): must FAIL on its failed-requests gate"
+  chaos_smoke chaos '{"errorRate":1}'
+  gate_failed chaos "percentage of failed events"
+  log "2/3 passed: the failed-requests gate is the one that failed"
+
+  # 20 % of /api calls 1.5 s late: above smoke's p95 (500 ms) and p99 (1000 ms) gates, no failed request. A short
+  # steady part (10 s) is enough: the slow calls start with the seeding.
+  log "3/3 smoke with chaos latencyMs=1500 latencyRate=0.2: must FAIL on its p95 and p99 gates, not on failures"
+  chaos_smoke latency '{"latencyMs":1500,"latencyRate":0.2}' -Dduration=10s
+  gate_failed latency "95th percentile of response time"
+  gate_failed latency "99th percentile of response time"
+  grep -q "percentage of failed events is less than or equal to [0-9.]* : true" "$out/latency.log" ||
+    die "the latency run failed its failed-requests gate too: latency alone must not fail requests (log: $out/latency.log)"
+  log "3/3 passed: the p95 and p99 gates are the ones that failed"
+  echo "test-load: 3 passed, 0 failed"
+}
+
+# chaos_smoke NAME CHAOS_JSON [-D...]: smoke against the local service with these chaos settings (reset afterwards);
+# the run must fail the Maven build. Output in $out/NAME.log.
+chaos_smoke() {
+  local name=$1 settings=$2 rc=0
+  shift 2
+  curl -fsS -X PUT -H 'Content-Type: application/json' -d "$settings" "http://127.0.0.1:$MGMT_PORT/chaos" >/dev/null ||
     die "could not switch chaos on at :$MGMT_PORT/chaos"
-  local rc=0
   # shellcheck disable=SC2086 # MVN is a command with its flags
-  $MVN gatling:test -Dprofile=smoke "-DbaseUrl=$base_url" >"$out/chaos.log" 2>&1 || rc=$?
+  $MVN gatling:test -Dprofile=smoke "-DbaseUrl=$base_url" "$@" >"$out/$name.log" 2>&1 || rc=$?
   curl -fsS -X DELETE "http://127.0.0.1:$MGMT_PORT/chaos" >/dev/null || true
-  grep -E "^Global: |^GATE " "$out/chaos.log" || true
-  [ "$rc" != 0 ] || die "the smoke run PASSED with every request failing: the gates do not gate (log: $out/chaos.log)"
-  grep -q "percentage of failed events is less than or equal to 1.0 : false" "$out/chaos.log" ||
-    die "the build failed (exit $rc) but not on the failed-requests gate (log: $out/chaos.log)"
-  grep -q "BUILD FAILURE" "$out/chaos.log" || die "no Maven BUILD FAILURE in $out/chaos.log"
-  log "2/2 passed: mvn exited $rc and the failed-requests gate is the one that failed"
-  echo "test-load: 2 passed, 0 failed"
+  grep -E "^Global: |^GATE " "$out/$name.log" || true
+  [ "$rc" != 0 ] || die "the smoke run PASSED with chaos $settings: the gates do not gate (log: $out/$name.log)"
+  grep -q "BUILD FAILURE" "$out/$name.log" || die "mvn exited $rc without a BUILD FAILURE (log: $out/$name.log)"
+}
+
+# gate_failed NAME GATE: Gatling's assertion line for GATE says false in $out/NAME.log.
+gate_failed() {
+  grep -q "^Global: $2 is .* : false" "$out/$1.log" ||
+    die "the $1 run did not fail its '$2' gate (log: $out/$1.log)"
 }
 
 case "${1:-}" in
