@@ -6,7 +6,7 @@ DRILL_DIR := drill
 
 .PHONY: test-breakages
 test-breakages: ## Plant every quick-tier breakage of drill/catalogue/ in a scratch copy; each must fail its target
-	@command -v python3 >/dev/null || { echo "error: python3 not found: the drill runner is Python 3 (with PyYAML)" >&2; exit 1; }
+	@$(REQUIRE) $@
 	python3 $(DRILL_DIR)/tests/test_drill.py
 	python3 $(DRILL_DIR)/drill.py --tier quick
 

@@ -285,6 +285,16 @@ describe('tool table (toolchain/tools.tsv) and make doctor', () => {
     });
   }
 
+  test("without python3, tools.sh names python3 itself and how to get it (the table's own line)", () => {
+    const sys = fakeSystem({ uname: 'Darwin', brew: true });
+    rmSync(path.join(sys.bin, 'python3'));
+    const record = path.join(sys.bin, 'missing');
+    const r = sh(realPath('bash'), [path.join(repoRoot, 'toolchain/tools.sh'), 'require', 'test-k8s'], { env: { ...sys.env, TOOLCHAIN_MISSING_FILE: record } });
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.err, /^missing: python3 \(needed by every check and by this script\): brew install python@3\.11$/m);
+    assert.equal(readFileSync(record, 'utf8'), 'python3\n');
+  });
+
   test('Debian as root: the missing tools come from one apt-get install of their packages', () => {
     const sys = fakeSystem({ uid: 0, apt: true, tools: ['kubectl', 'node', 'npm'] });
     const r = tools(sys, ['require', 'test-k8s']);
