@@ -12,11 +12,14 @@
    existing database, a malformed or future TARGET_TIME, a running server), run for real with a pgbackrest on
    PATH that fails the test if it is ever called. The restore drill (make test-backup) proves the rest with
    the real pgBackRest.
+3. compose/scripts/backup.sh restore refuses while postgres, shop or backup runs (a docker on PATH that records
+   its calls), and otherwise hands TARGET_TIME and CONFIRM to a one-off backup container.
 Only the standard library and PyYAML. pgBackRest options: https://pgbackrest.org/configuration.html
 """
 import configparser
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -148,10 +151,10 @@ def guard_checks():
             f.write("17\n")
         with open(os.path.join(bin_dir, "pgbackrest"), "w") as f:
             f.write(f"#!/bin/sh\necho \"$@\" >> '{marker}'\nexit 1\n")
-        with open(os.path.join(bin_dir, "pg_ctl"), "w") as f:
-            f.write("#!/bin/sh\nexit \"${FAKE_PG_RUNNING:-3}\"\n")
-        for name in ("pgbackrest", "pg_ctl"):
-            os.chmod(os.path.join(bin_dir, name), 0o755)
+        os.chmod(os.path.join(bin_dir, "pgbackrest"), 0o755)
+        # A live process named postgres, for the "server running" case (the script looks at /proc/PID/comm).
+        shutil.copy(shutil.which("sleep"), os.path.join(bin_dir, "postgres"))
+        server = subprocess.Popen([os.path.join(bin_dir, "postgres"), "60"])
         base = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", PGBACKREST_STANZA="shop",
                     PGBACKREST_PG1_PATH=pgdata)
         cases = [
@@ -160,13 +163,15 @@ def guard_checks():
              "is not 'YYYY-MM-DD HH:MM:SS'"),
             ("restore to a TARGET_TIME in the future", {"CONFIRM": "yes", "TARGET_TIME": "2999-01-01 00:00:00"},
              "is in the future"),
-            ("restore under a running server", {"CONFIRM": "yes", "FAKE_PG_RUNNING": "0", "RUNNING": "1"},
-             "PostgreSQL is running"),
+            ("restore under a running server", {"CONFIRM": "yes", "PID": str(server.pid)}, "PostgreSQL is running"),
+            # A crashed server's postmaster.pid names a pid that is no postgres (here: this test's own process).
+            ("restore without CONFIRM=yes over a crashed server's data", {"PID": str(os.getpid())}, "set CONFIRM=yes"),
         ]
         for what, extra, expect in cases:
             pid = os.path.join(pgdata, "postmaster.pid")
-            if extra.pop("RUNNING", None):
-                open(pid, "w").close()
+            if "PID" in extra:
+                with open(pid, "w") as f:
+                    f.write(extra.pop("PID") + "\n" + pgdata + "\n")
             elif os.path.exists(pid):
                 os.remove(pid)
             p = subprocess.run(["sh", ops, "restore"], env=dict(base, **extra), stdout=subprocess.PIPE,
@@ -177,11 +182,51 @@ def guard_checks():
                   f"exit {p.returncode}, pgbackrest called: {called}, output: {p.stdout.strip()}")
             if called:
                 os.remove(marker)
+        server.kill()
+        server.wait()
+
+
+def wrapper_checks():
+    """compose/scripts/backup.sh restore against a running stack refuses before starting any container."""
+    script = os.path.join(COMPOSE, "scripts", "backup.sh")
+    with tempfile.TemporaryDirectory() as tmp:
+        calls = os.path.join(tmp, "calls")
+        with open(os.path.join(tmp, "docker"), "w") as f:
+            # `docker compose ... ps --status running --quiet SERVICE` prints an id for the services in FAKE_RUNNING.
+            f.write(f"""#!/bin/sh
+echo "$*" >> '{calls}'
+case "$*" in
+  *" ps --status running --quiet "*)
+    for s in $FAKE_RUNNING; do [ "${{*##* }}" = "$s" ] && echo 0123456789ab; done ;;
+esac
+exit 0
+""")
+        os.chmod(os.path.join(tmp, "docker"), 0o755)
+        env = dict(os.environ, PATH=f"{tmp}:{os.environ['PATH']}", CONFIRM="yes")
+        for running in ("postgres", "shop", "backup"):
+            open(calls, "w").close()
+            p = subprocess.run(["bash", script, "restore"], env=dict(env, FAKE_RUNNING=running),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+            with open(calls) as f:
+                ran = [c for c in f.read().splitlines() if " run " in f" {c} "]
+            check(p.returncode != 0 and f"{running} is running" in p.stdout and not ran,
+                  f"backup.sh restore refuses while {running} runs, before starting a container",
+                  f"exit {p.returncode}, containers started: {ran}, output: {p.stdout.strip()}")
+        open(calls, "w").close()
+        p = subprocess.run(["bash", script, "restore"], env=dict(env, FAKE_RUNNING="", TARGET_TIME="2026-01-02 03:04:05"),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+        with open(calls) as f:
+            ran = [c for c in f.read().splitlines() if " run " in f" {c} "]
+        check(p.returncode == 0 and len(ran) == 1 and "--entrypoint pgbackrest-ops backup restore" in ran[0]
+              and "TARGET_TIME=2026-01-02 03:04:05" in ran[0] and "CONFIRM=yes" in ran[0],
+              "backup.sh restore with the stack stopped runs pgbackrest-ops restore in a one-off backup container",
+              f"exit {p.returncode}, calls: {ran}, output: {p.stdout.strip()}")
 
 
 def main():
     compose_checks()
     guard_checks()
+    wrapper_checks()
     if failures:
         sys.exit(f"check-backup-config: {len(failures)} check(s) failed")
     print("check-backup-config: all checks passed")

@@ -75,8 +75,12 @@ check() {
 restore() {
   pgdata=$(pg_path)
   [ -n "$pgdata" ] || die "pg1-path is not set (PGBACKREST_PG1_PATH or pg1-path in the config)"
-  if [ -f "$pgdata/postmaster.pid" ] && pg_ctl status -D "$pgdata" >/dev/null 2>&1; then
-    die "PostgreSQL is running on $pgdata: stop it first (a restore never writes under a live server)"
+  # A postmaster.pid naming a live postgres process: the server runs. (pg_ctl status would be fooled in a one-off
+  # container, where the pid a crashed server left behind, often 1, belongs to another process.)
+  pid=""
+  [ -f "$pgdata/postmaster.pid" ] && pid=$(head -n 1 "$pgdata/postmaster.pid")
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ]; then
+    die "PostgreSQL is running on $pgdata (pid $pid): stop it first (a restore never writes under a live server)"
   fi
   if [ -f "$pgdata/PG_VERSION" ] && [ "${CONFIRM:-}" != yes ]; then
     die "$pgdata holds a database that the restore would overwrite: set CONFIRM=yes to go ahead"
@@ -94,6 +98,10 @@ restore() {
     first=$(backup_stop "$json" head)
     [ "$target_s" -gt "$first" ] ||
       die "TARGET_TIME '$target' UTC is not after the oldest backup, which finished $(date -u -d "@$first" '+%Y-%m-%d %H:%M:%S') UTC: nothing to recover it from"
+  fi
+  if [ -n "$pid" ]; then
+    echo "backup: removing the postmaster.pid a stopped or crashed server left behind (no postgres process $pid)"
+    rm -f "$pgdata/postmaster.pid"
   fi
   mkdir -p "$pgdata" && chmod 700 "$pgdata"
   delta=""
