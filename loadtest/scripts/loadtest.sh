@@ -83,7 +83,7 @@ cmd_load() {
 service_started=""
 start_service() {
   [ -f target/quarkus-app/quarkus-run.jar ] || die "target/quarkus-app/quarkus-run.jar not found: run 'make build' first"
-  need curl "install curl (apt-get install curl)"
+  need curl "install curl (make doctor says how)"
   export LOCAL_DIR="target/loadtest-$1"
   "$LOCAL_SERVICE" stop >/dev/null 2>&1 || true
   rm -rf "$LOCAL_DIR"

@@ -6,7 +6,7 @@
 # service's CPU time per request (utime+stime from /proc over the measured window). Loopback only.
 #
 # Environment: DURATION (measured seconds, 20), WARMUP (seconds, 10), CONNECTIONS (16), THREADS (1), ROUNDS (2),
-# API_PORT/MGMT_PORT/PG_PORT (26080/26900/15440). Needs wrk (apt-get install wrk) and python3.
+# API_PORT/MGMT_PORT/PG_PORT (26080/26900/15440). Needs wrk and python3 (make doctor).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
