@@ -159,7 +159,7 @@ pg1-user=shop
         # PGBACKREST_* reach the server too: the restore_command pgBackRest writes relies on them.
         env = dict(self.env, API_PORT=str(API_PORT), MGMT_PORT=str(MGMT_PORT), PG_PORT=str(PG_PORT),
                    LOCAL_DIR=self.local, PG_BIN=self.bin, PG_OPTS=self.pg_opts,
-                   JAR=self.jar, QUARKUS_OTEL_SDK_DISABLED="true",
+                   JAR=self.jar, QUARKUS_OTEL_SDK_DISABLED="true", READY_TIMEOUT="240",
                    # a busy CI machine can take more than the default 3 s for Flyway's first connection
                    QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT="30S")
         p = subprocess.run([LOCAL_SERVICE, action], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -12,6 +12,7 @@
 # Environment (all optional): API_PORT (8080), MGMT_PORT (9000), PG_PORT (15432), LOCAL_DIR (target/local-$API_PORT),
 # JAR (target/quarkus-app/quarkus-run.jar), JAVA_OPTS, and any QUARKUS_* / DEPLOYMENT_ENVIRONMENT variable, passed
 # through to the service (e.g. QUARKUS_OTEL_SDK_DISABLED=true, QUARKUS_OTEL_TRACES_SAMPLER_ARG=0.1).
+# READY_TIMEOUT (60): seconds to wait for the service's readiness (and for a restored database's recovery).
 # PG_OPTS adds server settings to PostgreSQL's command line (e.g. "-c archive_mode=on", used by the restore drill).
 # Fixed ports used by the make targets all sit below 32768, outside Linux's ephemeral range (32768-60999), so an
 # outgoing connection's local port can never be holding one of them when a server binds.
@@ -29,6 +30,7 @@ MGMT_PORT=${MGMT_PORT:-9000}
 PG_PORT=${PG_PORT:-15432}
 LOCAL_DIR=${LOCAL_DIR:-target/local-$API_PORT}
 JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
+READY_TIMEOUT=${READY_TIMEOUT:-60}
 mkdir -p "$LOCAL_DIR"
 LOCAL_DIR=$(cd "$LOCAL_DIR" && pwd)
 PG_POINTER="$LOCAL_DIR/pg-dir"
@@ -113,9 +115,9 @@ start_pg() {
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=200 -c fsync=off ${PG_OPTS:-}" start >/dev/null
   # A data directory restored from a backup replays WAL first (read-only); wait until it accepts writes.
   local i
-  for i in $(seq 1 120); do
+  for i in $(seq 1 $((READY_TIMEOUT * 2))); do
     [ "$(PGPASSWORD=shop as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U shop -d postgres -tAc "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break
-    [ "$i" -lt 120 ] || die "PostgreSQL did not finish recovery within 60 s (see $PG_DIR/postgres.log)"
+    [ "$i" -lt $((READY_TIMEOUT * 2)) ] || die "PostgreSQL did not finish recovery within $READY_TIMEOUT s (see $PG_DIR/postgres.log)"
     sleep 0.5
   done
   PGPASSWORD=shop as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U shop -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='shop'" \
@@ -147,11 +149,11 @@ start_service() {
     fi
     kill -0 "$(cat "$SERVICE_PID")" 2>/dev/null || { tail -n 30 "$SERVICE_LOG" >&2; die "the service exited during start-up"; }
     now=$(date +%s%N)
-    [ $(((now - launched) / 1000000000)) -lt 60 ] || break
+    [ $(((now - launched) / 1000000000)) -lt "$READY_TIMEOUT" ] || break
     sleep 0.1
   done
   tail -n 30 "$SERVICE_LOG" >&2
-  die "the service did not become ready within 60 s"
+  die "the service did not become ready within $READY_TIMEOUT s"
 }
 
 stop_service() {
