@@ -50,6 +50,9 @@ VERIFY_GRAFANA_URL ?= http://127.0.0.1:$(or $(GRAFANA_HOST_PORT),$(call gh_env,G
 VERIFY_GRAFANA_USER ?= $(or $(GRAFANA_ADMIN_USER),$(call gh_env,GRAFANA_ADMIN_USER),admin)
 VERIFY_GRAFANA_PASSWORD ?= $(or $(GRAFANA_ADMIN_PASSWORD),$(call gh_env,GRAFANA_ADMIN_PASSWORD))
 VERIFY_WAIT_SECONDS ?= 180
+# 100 API requests with demo-fault on (20 % fail) before the checks, so the error-log and failed-trace panels have data.
+VERIFY_ERROR_BURST ?= 1
+VERIFY_SHOP_URL    ?= http://127.0.0.1:$(or $(SHOP_HOST_PORT),$(call gh_env,SHOP_HOST_PORT),8080)
 
 ##@ CI (GitHub Actions)
 
@@ -97,9 +100,17 @@ scan: ## Trivy scan of the shop image: fail on fixable CRITICAL/HIGH vulnerabili
 	fi
 
 .PHONY: verify-stack
-verify-stack: ## Prove metrics, JSON logs with trace ids and traces of a load test reached the running compose stack
-	@PROM_URL='$(VERIFY_PROM_URL)' GRAFANA_URL='$(VERIFY_GRAFANA_URL)' GRAFANA_USER='$(VERIFY_GRAFANA_USER)' \
-	  GRAFANA_PASSWORD='$(VERIFY_GRAFANA_PASSWORD)' WAIT_SECONDS=$(VERIFY_WAIT_SECONDS) $(GH_SCRIPTS)/verify-stack.sh
+verify-stack: obs-node-deps ## Prove metrics, logs with trace ids, traces and every Loki/Tempo dashboard query's data reached the compose stack
+	@if [ '$(VERIFY_ERROR_BURST)' = 1 ]; then \
+	  $(MAKE) --no-print-directory demo-fault >/dev/null; \
+	  for _ in $$(seq 100); do curl -s -o /dev/null --max-time 5 '$(VERIFY_SHOP_URL)/api/products'; done; \
+	  $(MAKE) --no-print-directory demo-fault-off >/dev/null; \
+	fi
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  node observability/tests/check_queries.mjs --stack-queries "$$tmp/panels.json" >/dev/null && \
+	  PROM_URL='$(VERIFY_PROM_URL)' GRAFANA_URL='$(VERIFY_GRAFANA_URL)' GRAFANA_USER='$(VERIFY_GRAFANA_USER)' \
+	  GRAFANA_PASSWORD='$(VERIFY_GRAFANA_PASSWORD)' WAIT_SECONDS=$(VERIFY_WAIT_SECONDS) \
+	  PANEL_QUERIES="$$tmp/panels.json" $(GH_SCRIPTS)/verify-stack.sh
 
 .PHONY: load-summary
 load-summary: ## Markdown table of every Gatling report's key numbers (requests, errors, RPS, p50/p95/p99)

@@ -53,7 +53,11 @@ obs-verify-live: obs-tools ## Live verification: packaged service + PostgreSQL +
 	  $(OBS_PORTS) python3 $(OBS_TESTS)/verify_live.py --manifest "$$tmp/manifest.json"
 
 .PHONY: obs-tools
-obs-tools:
+obs-tools: obs-node-deps
 	@$(REQUIRE) $@
+
+# The query grammars check_queries.mjs imports (also needed by make verify-stack, which reads the dashboards with it).
+.PHONY: obs-node-deps
+obs-node-deps:
 	@if [ ! -d $(OBS_TESTS)/node_modules ] || [ $(OBS_TESTS)/package-lock.json -nt $(OBS_TESTS)/node_modules ]; then \
 	  (cd $(OBS_TESTS) && npm ci --no-audit --no-fund --loglevel=error) && touch $(OBS_TESTS)/node_modules; fi

@@ -16,6 +16,9 @@
 #   LOOKBACK_SECONDS   how far back to look for logs and traces
 #   CHECK_EXEMPLARS    1 to require exemplars with a trace_id on the HTTP histogram
 #   CHECK_SPANMETRICS  1 to require Tempo's metrics generator output in Prometheus
+#   PANEL_QUERIES      JSON list of dashboard queries ({panel, kind: logql|traceql, datasource, expr}) that must each
+#                      return data through Grafana; make verify-stack writes it with check_queries.mjs --stack-queries
+#                      (the panels observability/tests/live-exclusions.tsv leaves to the compose stack)
 set -euo pipefail
 
 PROM_URL=${PROM_URL:-http://127.0.0.1:9090}
@@ -29,6 +32,7 @@ LOOKBACK_SECONDS=${LOOKBACK_SECONDS:-3600}
 CHECK_EXEMPLARS=${CHECK_EXEMPLARS:-1}
 CHECK_SPANMETRICS=${CHECK_SPANMETRICS:-1}
 POLL_SECONDS=${POLL_SECONDS:-5}
+PANEL_QUERIES=${PANEL_QUERIES:-}
 
 for tool in curl jq; do
   command -v "$tool" >/dev/null || { echo "verify-stack: $tool is required" >&2; exit 2; }
@@ -113,6 +117,31 @@ check_tempo_search() {
     | jq -e '(.traces // []) | length > 0' >/dev/null
 }
 
+# A dashboard panel's own query (index into the PANEL_* arrays) returns data from the panel's datasource.
+check_panel() {
+  local i=$1 now body
+  now=$(date +%s)
+  case ${PANEL_KIND[$i]} in
+    logql)
+      body=$(grafana_get "/api/datasources/proxy/uid/${PANEL_DS[$i]}/loki/api/v1/query_range" \
+        --data-urlencode "query=${PANEL_EXPR[$i]}" --data-urlencode 'limit=100' \
+        --data-urlencode "start=$((now - LOOKBACK_SECONDS))000000000" --data-urlencode "end=${now}000000000") || return 1
+      jq -e '(.data.result // []) | length > 0' <<<"$body" >/dev/null
+      ;;
+    traceql)
+      body=$(grafana_get "/api/datasources/proxy/uid/${PANEL_DS[$i]}/api/search" \
+        --data-urlencode "q=${PANEL_EXPR[$i]}" --data-urlencode 'limit=20' \
+        --data-urlencode "start=$((now - LOOKBACK_SECONDS))" --data-urlencode "end=${now}") || return 1
+      jq -e '(.traces // []) | length > 0' <<<"$body" >/dev/null
+      ;;
+    *) return 1 ;;
+  esac
+}
+
+run_check() {
+  if [[ $1 == check_panel:* ]]; then check_panel "${1#check_panel:}"; else "$1"; fi
+}
+
 # name|function|what it proves -- in order: the log check must run before the trace-of-log check.
 CHECKS=(
   "grafana|check_grafana|Grafana answers and its database is ok"
@@ -124,6 +153,17 @@ CHECKS=(
 )
 [[ $CHECK_EXEMPLARS == 1 ]] && CHECKS+=("exemplars|check_prometheus_exemplars|Prometheus stores exemplars with a trace_id")
 [[ $CHECK_SPANMETRICS == 1 ]] && CHECKS+=("span-metrics|check_spanmetrics|Tempo's metrics generator wrote traces_spanmetrics_calls_total")
+PANEL_KIND=() PANEL_DS=() PANEL_EXPR=()
+if [[ -n $PANEL_QUERIES ]]; then
+  count=$(jq -e 'length' "$PANEL_QUERIES" 2>/dev/null) || { echo "verify-stack: PANEL_QUERIES ${PANEL_QUERIES} is not a JSON list" >&2; exit 2; }
+  ((count > 0)) || { echo "verify-stack: PANEL_QUERIES ${PANEL_QUERIES} lists no query" >&2; exit 2; }
+  for ((i = 0; i < count; i++)); do
+    PANEL_KIND+=("$(jq -r ".[$i].kind" "$PANEL_QUERIES")")
+    PANEL_DS+=("$(jq -r ".[$i].datasource" "$PANEL_QUERIES")")
+    PANEL_EXPR+=("$(jq -r ".[$i].expr" "$PANEL_QUERIES")")
+    CHECKS+=("panel $(jq -r ".[$i].panel" "$PANEL_QUERIES")|check_panel:$i|its ${PANEL_KIND[$i]} query returns data: ${PANEL_EXPR[$i]}")
+  done
+fi
 
 declare -A PASSED=()
 deadline=$(($(date +%s) + WAIT_SECONDS))
@@ -132,7 +172,7 @@ while :; do
   for entry in "${CHECKS[@]}"; do
     IFS='|' read -r name fn _ <<<"$entry"
     [[ -n ${PASSED[$name]:-} ]] && continue
-    if "$fn"; then PASSED[$name]=1; else pending=$((pending + 1)); fi
+    if run_check "$fn"; then PASSED[$name]=1; else pending=$((pending + 1)); fi
   done
   if [[ $pending -eq 0 || $(date +%s) -ge $deadline ]]; then break; fi
   sleep "$POLL_SECONDS"
@@ -148,7 +188,7 @@ for entry in "${CHECKS[@]}"; do
     result=FAIL
     failed=$((failed + 1))
   fi
-  report+="| ${name} | ${result} | ${what} |"$'\n'
+  report+="| ${name} | ${result} | ${what//|/\\|} |"$'\n'
 done
 printf '%s' "$report"
 [[ -n $TRACE_ID ]] && echo "trace id followed from the logs: ${TRACE_ID}"

@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, mkdirSync, writeFileSync, utimesSync, readFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, utimesSync, readFileSync, readdirSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,9 +110,12 @@ describe('gatling_stats.py', () => {
 });
 
 // A stub of Prometheus and of Grafana's datasource proxy, answering what a healthy stack answers.
-function stubStack({ logs = true, traceIdInLogs = true, metrics = true, exemplars = true, traces = true, user = 'admin', password = 'stub-password' } = {}) {
+// Dashboard panel queries (anything but the script's own log and trace queries) get data unless `emptyPanel` matches them.
+function stubStack({ logs = true, traceIdInLogs = true, metrics = true, exemplars = true, traces = true, user = 'admin', password = 'stub-password', emptyPanel = null } = {}) {
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
   const requests = [];
+  const panelQueries = [];
+  const panelAnswer = (q) => { panelQueries.push(q); return !(emptyPanel && emptyPanel.test(q)); };
   const json = (res, body, status = 200) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -132,8 +135,15 @@ function stubStack({ logs = true, traceIdInLogs = true, metrics = true, exemplar
     const expected = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
     if (req.headers.authorization !== expected) return json(res, { message: 'Unauthorized' }, 401);
     if (url.pathname === '/api/health') return json(res, { database: 'ok', version: '13.2.0' });
+    if (url.pathname === '/api/datasources/proxy/uid/loki/loki/api/v1/query_range'
+        && url.searchParams.get('query') !== '{service="shop"} |= "traceId"') {
+      const has = panelAnswer(url.searchParams.get('query'));
+      return json(res, { status: 'success', data: { resultType: 'streams', result: has ? [{ stream: { service: 'shop', level: 'ERROR' }, values: [['1', '{}']] }] : [] } });
+    }
+    if (url.pathname === '/api/datasources/proxy/uid/tempo/api/search' && !/resource\.service\.name = "shop"/.test(url.searchParams.get('q'))) {
+      return json(res, { traces: panelAnswer(url.searchParams.get('q')) ? [{ traceID: traceId, rootServiceName: 'shop' }] : [] });
+    }
     if (url.pathname === '/api/datasources/proxy/uid/loki/loki/api/v1/query_range') {
-      assert.equal(url.searchParams.get('query'), '{service="shop"} |= "traceId"');
       const line = JSON.stringify({ timestamp: '2026-11-23T13:00:00Z', level: 'INFO', message: 'order placed', service: 'shop', ...(traceIdInLogs ? { traceId, spanId: '00f067aa0ba902b7' } : {}) });
       return json(res, { status: 'success', data: { resultType: 'streams', result: logs ? [{ stream: { service: 'shop' }, values: [['1', 'not json'], ['2', line]] }] : [] } });
     }
@@ -149,7 +159,7 @@ function stubStack({ logs = true, traceIdInLogs = true, metrics = true, exemplar
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const url = `http://127.0.0.1:${server.address().port}`;
-      resolve({ url, requests, traceId, close: () => new Promise((r) => server.close(r)) });
+      resolve({ url, requests, panelQueries, traceId, close: () => new Promise((r) => server.close(r)) });
     });
   });
 }
@@ -234,7 +244,7 @@ describe('verify-stack.sh', () => {
       const makeEnv = { ...process.env, GITHUB_STEP_SUMMARY: '' };
       for (const k of ['MAKEFLAGS', 'MAKELEVEL', 'GRAFANA_ADMIN_USER', 'GRAFANA_ADMIN_PASSWORD']) delete makeEnv[k];
       const r = await new Promise((resolve) => {
-        const child = spawn('make', ['-C', repoRoot, 'verify-stack', `VERIFY_PROM_URL=${stub.url}`, `VERIFY_GRAFANA_URL=${stub.url}`, 'VERIFY_WAIT_SECONDS=1'], { env: makeEnv });
+        const child = spawn('make', ['-C', repoRoot, 'verify-stack', `VERIFY_PROM_URL=${stub.url}`, `VERIFY_GRAFANA_URL=${stub.url}`, 'VERIFY_WAIT_SECONDS=1', 'VERIFY_ERROR_BURST=0'], { env: makeEnv });
         let out = '';
         child.stdout.on('data', (d) => (out += d));
         child.stderr.on('data', (d) => (out += d));
@@ -253,6 +263,82 @@ describe('verify-stack.sh', () => {
       const r = await verify(stub, { CHECK_EXEMPLARS: '0', CHECK_SPANMETRICS: '0' });
       assert.equal(r.code, 0, r.out + r.err);
       assert.doesNotMatch(r.out, /exemplars|span-metrics/);
+    } finally {
+      await stub.close();
+    }
+  });
+});
+
+// make verify-stack against the stub, as the e2e job runs it (without the fault burst, which needs the real stack).
+function makeVerifyStack(stub) {
+  const repoRoot = path.resolve(here, '../..');
+  const env = { ...process.env, GITHUB_STEP_SUMMARY: '' };
+  for (const k of ['MAKEFLAGS', 'MAKELEVEL']) delete env[k];
+  return new Promise((resolve) => {
+    const child = spawn('make', ['-C', repoRoot, 'verify-stack', `VERIFY_PROM_URL=${stub.url}`, `VERIFY_GRAFANA_URL=${stub.url}`,
+      'VERIFY_GRAFANA_USER=admin', 'VERIFY_GRAFANA_PASSWORD=stub-password', 'VERIFY_WAIT_SECONDS=1', 'VERIFY_ERROR_BURST=0'], { env });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+// The panels observability/tests/live-exclusions.tsv leaves to the compose stack, and their queries as the dashboards
+// hold them (read here independently of check_queries.mjs; $service is the dashboards' current value, shop).
+function stackPanels() {
+  const repoRoot = path.resolve(here, '../..');
+  const listed = readFileSync(path.join(repoRoot, 'observability/tests/live-exclusions.tsv'), 'utf8').split('\n')
+    .map((l) => l.split('\t')).filter((c) => c[0] === 'panel' && ['loki', 'tempo'].includes(c[2])).map((c) => c[1]);
+  const queries = new Map();
+  const dir = path.join(repoRoot, 'observability/grafana/dashboards');
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+    const d = JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
+    for (const p of (d.panels || []).flatMap((x) => [x, ...(x.panels || [])])) {
+      const key = `${d.uid}/${p.title}`;
+      if (listed.includes(key)) {
+        queries.set(key, (p.targets || []).map((t) => (t.expr || t.query).replaceAll('$service', 'shop').replaceAll('$__interval', '1m')));
+      }
+    }
+  }
+  return { listed, queries };
+}
+
+describe('make verify-stack: the dashboards\' Loki and Tempo queries', () => {
+  test('evaluates exactly the panels live-exclusions.tsv leaves to the compose stack, with the dashboards\' own queries', async () => {
+    const { listed, queries } = stackPanels();
+    assert.ok(listed.length > 0, 'live-exclusions.tsv leaves no panel to the compose stack');
+    assert.deepEqual([...queries.keys()].sort(), [...listed].sort(), 'every listed panel exists on a dashboard');
+    const stub = await stubStack();
+    try {
+      const r = await makeVerifyStack(stub);
+      assert.equal(r.code, 0, r.out);
+      const rows = [...r.out.matchAll(/^\| panel (.+?) \| (pass|FAIL) \|/gm)].map((m) => m[1]);
+      assert.deepEqual([...rows].sort(), [...listed].sort());
+      assert.deepEqual([...new Set(stub.panelQueries)].sort(), [...queries.values()].flat().sort());
+    } finally {
+      await stub.close();
+    }
+  });
+
+  test('fails when the Error logs panel\'s query finds no line', async () => {
+    const stub = await stubStack({ emptyPanel: /level="ERROR"/ });
+    try {
+      const r = await makeVerifyStack(stub);
+      assert.equal(r.code, 2, r.out);
+      assert.match(r.out, /\| panel shop-overview\/Error logs \| FAIL \|/);
+      assert.match(r.out, /\| panel shop-overview\/Log lines by level \| pass \|/);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  test('fails when the Recent failed traces panel\'s query finds no trace', async () => {
+    const stub = await stubStack({ emptyPanel: /status=error/ });
+    try {
+      const r = await makeVerifyStack(stub);
+      assert.equal(r.code, 2, r.out);
+      assert.match(r.out, /\| panel shop-overview\/Recent failed traces \| FAIL \|/);
     } finally {
       await stub.close();
     }

@@ -29,6 +29,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const obs = path.resolve(here, '..');
 const args = process.argv.slice(2);
 const manifestPath = args.includes('--manifest') ? args[args.indexOf('--manifest') + 1] : null;
+// --stack-queries FILE: the dashboard queries live-exclusions.tsv leaves to the compose stack (Loki, Tempo), as JSON,
+// for .github/scripts/verify-stack.sh to evaluate against the real backends (make verify-stack).
+const stackQueriesPath = args.includes('--stack-queries') ? args[args.indexOf('--stack-queries') + 1] : null;
+const STACK_COMPONENTS = new Set(['loki', 'tempo']);
 
 const errors = [];
 const fail = (msg) => errors.push(msg);
@@ -121,6 +125,7 @@ function addQuery(q) {
   const parser = { promql: promqlParser, logql: logqlParser, traceql: traceqlParser }[kind];
   for (const e of syntaxErrors(parser, text)) fail(`${q.where}: ${kind} ${e}`);
   const item = { where: q.where, panel: q.panel || null, kind, raw: q.raw, expr: text };
+  if (q.datasource) item.datasource = q.datasource;
   if (kind === 'promql') Object.assign(item, promqlNames(text));
   if (q.labelValues) item.label_values = q.labelValues;
   if (q.rule) item.rule = q.rule;
@@ -179,8 +184,8 @@ for (const file of dashFiles) {
         if (/histogram_quantile\(.*http_server_requests_seconds_bucket/s.test(t.expr || '') && t.exemplar !== true
             && p.type === 'timeseries') fail(`${tw}: latency query without "exemplar": true`);
       }
-      else if (ds.type === 'loki') addQuery({ where: tw, panel: panelKey, kind: 'logql', raw: t.expr || '', vars });
-      else if (ds.type === 'tempo') addQuery({ where: tw, panel: panelKey, kind: 'traceql', raw: t.query || '', vars });
+      else if (ds.type === 'loki') addQuery({ where: tw, panel: panelKey, kind: 'logql', raw: t.expr || '', vars, datasource: ds.uid });
+      else if (ds.type === 'tempo') addQuery({ where: tw, panel: panelKey, kind: 'traceql', raw: t.query || '', vars, datasource: ds.uid });
       else fail(`${tw}: unexpected datasource type ${ds.type}`);
     }
   }
@@ -357,6 +362,17 @@ console.log(`check_queries: ${dashFiles.length} dashboards, ${panelCount} panels
   + `${logqlLabelRefs} LogQL label references checked against the Alloy pipeline (stream labels `
   + `${[...pipeline.streamLabels.keys()].join(', ')}; structured metadata ${[...pipeline.metadata.keys()].join(', ')})`);
 if (manifestPath) fs.writeFileSync(manifestPath, JSON.stringify({ queries }, null, 2));
+if (stackQueriesPath) {
+  // Panels listed in live-exclusions.tsv for a component that only the compose stack runs.
+  const stackPanels = new Set(fs.readFileSync(path.join(here, 'live-exclusions.tsv'), 'utf8').split('\n')
+    .map((l) => l.split('\t')).filter((c) => c[0] === 'panel' && STACK_COMPONENTS.has(c[2])).map((c) => c[1]));
+  const stack = queries.filter((q) => stackPanels.has(q.panel))
+    .map((q) => ({ panel: q.panel, where: q.where, kind: q.kind, datasource: q.datasource, expr: q.expr }));
+  const missing = [...stackPanels].filter((p) => !stack.some((q) => q.panel === p));
+  if (missing.length) fail(`live-exclusions.tsv lists ${missing.join(', ')} for the compose stack, but no dashboard has them`);
+  if (stack.length === 0) fail('no dashboard query is left to the compose stack: --stack-queries would check nothing');
+  fs.writeFileSync(stackQueriesPath, JSON.stringify(stack, null, 2));
+}
 if (errors.length) {
   for (const e of errors) console.error(`FAIL ${e}`);
   console.error(`check_queries: ${errors.length} problem(s)`);
