@@ -9,8 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shopwatch.support.LogCapture;
 import dev.shopwatch.support.PostgresResource;
+import dev.shopwatch.support.Traces;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -41,29 +43,58 @@ class TelemetryTest {
 
     private final ObjectMapper json = new ObjectMapper();
 
+    private io.restassured.response.ExtractableResponse<io.restassured.response.Response> placeOrder(Traces trace,
+            Object... productIdQuantityPairs) {
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (int i = 0; i < productIdQuantityPairs.length; i += 2) {
+            lines.add(Map.of("productId", productIdQuantityPairs[i], "quantity", productIdQuantityPairs[i + 1]));
+        }
+        return given().header("traceparent", trace.traceparent()).contentType("application/json").body(Map.of("lines", lines))
+                .when().post("/api/orders").then().extract();
+    }
+
     private String placeOrder(long productId) {
-        return given().contentType("application/json").body(Map.of("lines", List.of(Map.of("productId", productId, "quantity", 1))))
-                .when().post("/api/orders").then().extract().asString();
+        return placeOrder(Traces.fresh(), productId, 1).asString();
+    }
+
+    /** The server span of POST /api/orders and the order.place span of one trace, once both are exported. */
+    private List<SpanData> orderSpans(Traces trace) {
+        return trace.await(spans, found -> found.stream().anyMatch(TelemetryTest::isOrderServerSpan)
+                && found.stream().anyMatch(s -> s.getName().equals("order.place")));
+    }
+
+    private static boolean isOrderServerSpan(SpanData s) {
+        return s.getKind() == SpanKind.SERVER && s.getName().contains("/api/orders");
+    }
+
+    /** The README's "Telemetry the service emits": every attribute of order.place, with its exact value. */
+    private static void assertBusinessAttributes(SpanData business, long lineCount, long itemCount, Long totalCents, Long orderId,
+            String outcome) {
+        var attributes = business.getAttributes();
+        assertThat(attributes.get(AttributeKey.longKey("order.line_count"))).as("order.line_count").isEqualTo(lineCount);
+        assertThat(attributes.get(AttributeKey.longKey("order.item_count"))).as("order.item_count").isEqualTo(itemCount);
+        assertThat(attributes.get(AttributeKey.longKey("order.total_cents"))).as("order.total_cents").isEqualTo(totalCents);
+        assertThat(attributes.get(AttributeKey.longKey("order.id"))).as("order.id").isEqualTo(orderId);
+        assertThat(attributes.get(AttributeKey.stringKey("order.outcome"))).as("order.outcome").isEqualTo(outcome);
     }
 
     @Test
-    void orderRequestHasServerSpanJdbcChildrenAndBusinessSpan() {
-        long id = createProduct(uniqueSku("TR"), 700, 5);
-        spans.reset();
-        placeOrder(id);
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> spans.getFinishedSpanItems().stream()
-                .anyMatch(s -> s.getKind() == SpanKind.SERVER && s.getName().contains("/api/orders")));
-        List<SpanData> all = spans.getFinishedSpanItems();
-        SpanData server = all.stream().filter(s -> s.getKind() == SpanKind.SERVER && s.getName().contains("/api/orders")).findFirst().orElseThrow();
-        SpanData business = all.stream().filter(s -> s.getName().equals("order.place")).findFirst().orElseThrow();
-        assertThat(business.getTraceId()).isEqualTo(server.getTraceId());
+    void orderRequestHasServerSpanJdbcChildrenAndBusinessSpan() throws Exception {
+        long tea = createProduct(uniqueSku("TR"), 700, 5);
+        long cup = createProduct(uniqueSku("TR"), 300, 5);
+        Traces trace = Traces.fresh();
+        var response = placeOrder(trace, tea, 2, cup, 3);
+        assertThat(response.statusCode()).isEqualTo(201);
+        List<SpanData> all = orderSpans(trace);
+        SpanData server = Traces.only(all, TelemetryTest::isOrderServerSpan, "POST /api/orders server");
+        SpanData business = Traces.only(all, s -> s.getName().equals("order.place"), "order.place");
+        assertThat(server.getParentSpanId()).as("the server span continues the caller's trace").isEqualTo(trace.parentSpanId);
         assertThat(business.getParentSpanId()).isEqualTo(server.getSpanId());
-        assertThat(business.getAttributes().get(AttributeKey.longKey("order.line_count"))).isEqualTo(1L);
-        assertThat(business.getAttributes().get(AttributeKey.longKey("order.total_cents"))).isEqualTo(700L);
-        assertThat(business.getAttributes().get(AttributeKey.stringKey("order.outcome"))).isEqualTo("placed");
+        // 2 lines, 5 items, 2 x 700 + 3 x 300 cents
+        assertBusinessAttributes(business, 2, 5, 2_300L, response.jsonPath().getLong("id"), "placed");
+        assertThat(business.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
 
         List<SpanData> jdbc = all.stream().filter(s -> s.getKind() == SpanKind.CLIENT
-                && s.getTraceId().equals(server.getTraceId())
                 && "postgresql".equals(s.getAttributes().get(AttributeKey.stringKey("db.system")))).toList();
         assertThat(jdbc).as("JDBC client spans").isNotEmpty();
         assertThat(jdbc).as("the stock update runs inside the business span")
@@ -72,46 +103,57 @@ class TelemetryTest {
 
         var resource = server.getResource().getAttributes();
         assertThat(resource.get(AttributeKey.stringKey("service.name"))).isEqualTo("shop");
-        assertThat(resource.get(AttributeKey.stringKey("service.version"))).isNotBlank();
-        assertThat(resource.get(AttributeKey.stringKey("deployment.environment"))).isNotBlank();
+        assertThat(resource.get(AttributeKey.stringKey("service.version"))).as("the pom's version").isEqualTo(pomVersion());
+        assertThat(resource.get(AttributeKey.stringKey("deployment.environment"))).as("DEPLOYMENT_ENVIRONMENT, default local")
+                .isEqualTo(System.getenv().getOrDefault("DEPLOYMENT_ENVIRONMENT", "local"));
     }
 
     @Test
-    void rejectedOrderSpanCarriesTheReason() {
-        long id = createProduct(uniqueSku("RJ"), 100, 0);
-        spans.reset();
-        placeOrder(id);
-        Awaitility.await().atMost(Duration.ofSeconds(10))
-                .until(() -> spans.getFinishedSpanItems().stream().anyMatch(s -> s.getName().equals("order.place")));
-        SpanData business = spans.getFinishedSpanItems().stream().filter(s -> s.getName().equals("order.place")).findFirst().orElseThrow();
-        assertThat(business.getAttributes().get(AttributeKey.stringKey("order.outcome"))).isEqualTo("insufficient_stock");
+    void refusedOrderSpansCarryTheReasonAndNoTotal() {
+        long empty = createProduct(uniqueSku("RJ"), 100, 0);
+        Traces shortOfStock = Traces.fresh();
+        assertThat(placeOrder(shortOfStock, empty, 4).statusCode()).isEqualTo(409);
+        SpanData refused = Traces.only(orderSpans(shortOfStock), s -> s.getName().equals("order.place"), "order.place");
+        assertBusinessAttributes(refused, 1, 4, null, null, "insufficient_stock");
+        assertThat(refused.getStatus().getStatusCode()).as("a refusal is a business outcome, not an error").isEqualTo(StatusCode.UNSET);
+
+        Traces unknown = Traces.fresh();
+        assertThat(placeOrder(unknown, 987654321L, 2, 987654322L, 1).statusCode()).isEqualTo(422);
+        SpanData notFound = Traces.only(orderSpans(unknown), s -> s.getName().equals("order.place"), "order.place");
+        assertBusinessAttributes(notFound, 2, 3, null, null, "unknown_product");
     }
 
     @Test
     void orderLogLinesAreJsonWithTheTraceIdOfTheRequest() throws Exception {
         long id = createProduct(uniqueSku("LG"), 300, 1);
-        spans.reset();
+        Traces first = Traces.fresh();
+        Traces second = Traces.fresh();
         List<String> lines;
         try (LogCapture capture = new LogCapture()) {
-            placeOrder(id);
-            placeOrder(id); // the second is refused: stock is gone
+            placeOrder(first, id, 1);
+            placeOrder(second, id, 1); // refused: the stock is gone
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> capture.lines().stream().anyMatch(l -> l.contains("Order rejected")));
             lines = new ArrayList<>(capture.lines());
         }
-        JsonNode placed = lines.stream().filter(l -> l.contains("Order placed")).map(this::parse).findFirst().orElseThrow();
-        JsonNode rejected = lines.stream().filter(l -> l.contains("Order rejected")).map(this::parse).findFirst().orElseThrow();
+        JsonNode placed = lines.stream().filter(l -> l.contains("Order placed") && l.contains(first.traceId)).map(this::parse)
+                .findFirst().orElseThrow(() -> new AssertionError("no 'Order placed' line with trace id " + first.traceId + ": " + lines));
+        JsonNode rejected = lines.stream().filter(l -> l.contains("Order rejected") && l.contains(second.traceId)).map(this::parse)
+                .findFirst().orElseThrow(() -> new AssertionError("no 'Order rejected' line with trace id " + second.traceId + ": " + lines));
         for (JsonNode line : List.of(placed, rejected)) {
             for (String field : List.of("timestamp", "level", "loggerName", "message", "traceId", "spanId", "service", "version")) {
                 assertThat(line.hasNonNull(field)).as("log field %s in %s", field, line).isTrue();
             }
             assertThat(line.get("level").asText()).isEqualTo("INFO");
             assertThat(line.get("service").asText()).isEqualTo("shop");
-            assertThat(line.get("traceId").asText()).matches("[0-9a-f]{32}");
+            assertThat(line.get("version").asText()).isEqualTo(pomVersion());
+            assertThat(line.get("spanId").asText()).matches("[0-9a-f]{16}");
             assertThat(line.has("mdc")).as("trace ids are top-level, not nested").isFalse();
         }
+        assertThat(placed.get("traceId").asText()).as("the placed order's line is in its request's trace").isEqualTo(first.traceId);
+        assertThat(rejected.get("traceId").asText()).isEqualTo(second.traceId);
         assertThat(rejected.get("message").asText()).contains("insufficient_stock");
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> spans.getFinishedSpanItems().stream()
-                .anyMatch(s -> s.getTraceId().equals(placed.get("traceId").asText()) && s.getName().equals("order.place")));
+        SpanData business = Traces.only(orderSpans(first), s -> s.getName().equals("order.place"), "order.place");
+        assertThat(placed.get("spanId").asText()).as("logged inside the business span").isEqualTo(business.getSpanId());
     }
 
     @Test
@@ -122,7 +164,23 @@ class TelemetryTest {
                 given().when().get("/api/products/" + id).then().statusCode(200);
             }
             assertThat(capture.lines()).as("plain reads log nothing").isEmpty();
+            placeOrder(id); // logs "Order placed"
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> capture.lines().stream().anyMatch(l -> l.contains("Order placed")));
+            List<String> lines = new ArrayList<>(capture.lines());
+            assertThat(lines).isNotEmpty();
+            for (String line : lines) {
+                assertThat(line).as("one line").doesNotContain("\n");
+                assertThat(parse(line).isObject()).as("a JSON object: %s", line).isTrue();
+            }
         }
+    }
+
+    /** service.version comes from the pom (quarkus.application.version=${project.version}). */
+    static String pomVersion() throws Exception {
+        var doc = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new java.io.File("pom.xml"));
+        String version = javax.xml.xpath.XPathFactory.newInstance().newXPath().evaluate("/project/version", doc).trim();
+        assertThat(version).as("pom.xml <version>").isNotEmpty();
+        return version;
     }
 
     @Test
@@ -139,7 +197,9 @@ class TelemetryTest {
                 "http_server_requests_seconds_bucket\\{[^}]*uri=\"/api/products/\\{id}\"[^}]*} \\S+ # \\{[^}]*trace_id=\"([0-9a-f]{32})\"")
                 .matcher(body);
         assertThat(exemplar.find()).as("an exemplar with trace_id on the request histogram").isTrue();
-        assertThat(body).contains("le=\"0.25\"").contains("le=\"0.025\"").contains("le=\"1.0\"");
+        // Every bucket boundary of the README ("Telemetry the service emits"): 10, 25, 50, 100, 250, 500 ms, 1, 2.5, 5 s.
+        assertThat(bucketBounds(body, "uri=\"/api/products/{id}\""))
+                .containsExactly(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, Double.POSITIVE_INFINITY);
         // A plain client still gets the classic text format.
         assertThat(given().header("Accept", "text/plain").when().get(metrics).then().extract().contentType()).startsWith("text/plain");
     }
@@ -163,6 +223,29 @@ class TelemetryTest {
                 .containsPattern("(?m)^jvm_memory_used_bytes\\{")
                 .containsPattern("(?m)^jvm_threads_live_threads ")
                 .containsPattern("(?m)^process_cpu_usage ");
+    }
+
+    /** The {@code le} bounds of the first http_server_requests_seconds series whose labels contain {@code selector}. */
+    static List<Double> bucketBounds(String exposition, String selector) {
+        Matcher bucket = Pattern.compile("(?m)^http_server_requests_seconds_bucket\\{((?:\\w+=\"(?:[^\"\\\\]|\\\\.)*\",?)*)} ").matcher(exposition);
+        String series = null;
+        List<Double> bounds = new ArrayList<>();
+        while (bucket.find()) {
+            String labels = bucket.group(1);
+            Matcher le = Pattern.compile("(?:^|,)le=\"([^\"]+)\"").matcher(labels);
+            if (!labels.contains(selector) || !le.find()) {
+                continue;
+            }
+            String others = labels.replace(le.group(0), "");
+            if (series == null) {
+                series = others;
+            }
+            if (series.equals(others)) {
+                bounds.add("+Inf".equals(le.group(1)) ? Double.POSITIVE_INFINITY : Double.parseDouble(le.group(1)));
+            }
+        }
+        assertThat(bounds).as("buckets of a series matching %s", selector).isNotEmpty();
+        return bounds;
     }
 
     private JsonNode parse(String line) {
