@@ -20,6 +20,7 @@ public class ProductRepository {
 
     static final String COLUMNS = "id, sku, name, description, price_cents, stock, created_at, updated_at";
     private static final String UNIQUE_VIOLATION = "23505";
+    private static final String STRING_TOO_LONG = "22001";
 
     private final DataSource dataSource;
 
@@ -136,6 +137,11 @@ public class ProductRepository {
     private static RuntimeException translate(String operation, SQLException e, String sku) {
         if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
             return new ProblemException(ProblemType.DUPLICATE_SKU, "A product with SKU '" + sku + "' already exists.");
+        }
+        if (STRING_TOO_LONG.equals(e.getSQLState())) {
+            // Validation (ProductRequest) keeps every text within its column, and a test holds the two equal. Should
+            // they drift, a value too long for its column is still the client's mistake: a 400, never a 500.
+            return new ProblemException(ProblemType.VALIDATION, "A text value is longer than the catalog stores.");
         }
         return new DataAccessException(operation, e);
     }

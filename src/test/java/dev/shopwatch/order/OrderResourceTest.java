@@ -101,6 +101,41 @@ class OrderResourceTest {
         assertThat(stockOf(a)).isEqualTo(5);
     }
 
+    // ---- Limits (README, "The API"): 1-50 lines, quantity 1-10 000; one over is a 400 naming the field. ----
+
+    private static Map<String, Object> linesOf(long productId, int count, int quantity) {
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            lines.add(Map.of("productId", productId, "quantity", quantity));
+        }
+        return Map.of("lines", lines);
+    }
+
+    @Test
+    void anOrderHasAtMost50Lines() {
+        long a = createProduct(uniqueSku("L50"), 1, 200);
+        given().contentType(ContentType.JSON).body(linesOf(a, 50, 1)).when().post("/api/orders")
+                .then().statusCode(201).body("totalCents", equalTo(50));
+        assertProblem(given().contentType(ContentType.JSON).body(linesOf(a, 51, 1)).when().post("/api/orders").then(),
+                400, "validation-error")
+                .body("errors.field", equalTo(List.of("lines")));
+        assertThat(stockOf(a)).isEqualTo(150);
+    }
+
+    @Test
+    void aQuantityIsFrom1To10000() {
+        long a = createProduct(uniqueSku("Q"), 1, 30_002);
+        given().contentType(ContentType.JSON).body(order(a, 10_000)).when().post("/api/orders").then().statusCode(201);
+        given().contentType(ContentType.JSON).body(order(a, 1)).when().post("/api/orders").then().statusCode(201);
+        assertProblem(given().contentType(ContentType.JSON).body(order(a, 1, a, 10_001)).when().post("/api/orders").then(),
+                400, "validation-error")
+                .body("errors.field", equalTo(List.of("lines[1].quantity")));
+        assertProblem(given().contentType(ContentType.JSON).body(order(a, 0)).when().post("/api/orders").then(),
+                400, "validation-error")
+                .body("errors.field", equalTo(List.of("lines[0].quantity")));
+        assertThat(stockOf(a)).isEqualTo(20_001);
+    }
+
     @Test
     void unknownOrderIs404() {
         assertProblem(given().when().get("/api/orders/987654321").then(), 404, "not-found");
