@@ -61,7 +61,9 @@ public class OrderRepository {
                 rollbackQuietly(c);
                 throw e;
             } finally {
-                c.setAutoCommit(true);
+                // Quietly: on a connection that just broke this would fail too, and replace the real cause (an
+                // administrator's shutdown, 57P01) with "connection closed". The pool restores auto-commit anyway.
+                autoCommitQuietly(c);
             }
         } catch (SQLException e) {
             throw new DataAccessException("place order", e);
@@ -174,6 +176,14 @@ public class OrderRepository {
             return Optional.of(new Order(id, lines, total, status, createdAt));
         } catch (SQLException e) {
             throw new DataAccessException("find order", e);
+        }
+    }
+
+    private static void autoCommitQuietly(Connection c) {
+        try {
+            c.setAutoCommit(true);
+        } catch (SQLException ignored) {
+            // The connection is broken; the pool discards it.
         }
     }
 
