@@ -6,7 +6,6 @@ import static dev.shopwatch.support.Api.uniqueSku;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
-import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 
 import dev.shopwatch.support.PostgresResource;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -60,14 +59,31 @@ class ChaosTest {
     }
 
     @Test
+    void putChangesOnlyTheFieldsItNames() {
+        // README, Management port: "absent fields keep their value".
+        given().contentType(ContentType.JSON).body(Map.of("latencyMs", 250, "latencyRate", 0.5, "errorRate", 0.25)).when().put(chaos)
+                .then().statusCode(200).body("latencyMs", equalTo(250)).body("latencyRate", equalTo(0.5f)).body("errorRate", equalTo(0.25f));
+        given().contentType(ContentType.JSON).body(Map.of("errorRate", 0.75)).when().put(chaos)
+                .then().statusCode(200).body("latencyMs", equalTo(250)).body("latencyRate", equalTo(0.5f)).body("errorRate", equalTo(0.75f));
+        given().contentType(ContentType.JSON).body(Map.of("latencyMs", 0)).when().put(chaos)
+                .then().statusCode(200).body("latencyMs", equalTo(0)).body("latencyRate", equalTo(0.5f)).body("errorRate", equalTo(0.75f));
+        given().contentType(ContentType.JSON).body("{}").when().put(chaos)
+                .then().statusCode(200).body("latencyMs", equalTo(0)).body("latencyRate", equalTo(0.5f)).body("errorRate", equalTo(0.75f));
+        given().when().get(chaos).then().statusCode(200)
+                .body("latencyMs", equalTo(0)).body("latencyRate", equalTo(0.5f)).body("errorRate", equalTo(0.75f));
+    }
+
+    @Test
     void invalidSettingsAre400AndChangeNothing() {
+        given().contentType(ContentType.JSON).body(Map.of("latencyMs", 123, "latencyRate", 0.25)).when().put(chaos).then().statusCode(200);
         assertProblem(given().contentType(ContentType.JSON).body(Map.of("errorRate", 1.5, "latencyMs", -1)).when().put(chaos).then(),
                 400, "validation-error")
                 .body("errors.field", hasItem("errorRate")).body("errors.field", hasItem("latencyMs"));
         assertProblem(given().contentType(ContentType.JSON).body("{\"errorRate\": ").when().put(chaos).then(), 400, "malformed-json");
         assertProblem(given().contentType(ContentType.JSON).body("{\"nonsense\": 1}").when().put(chaos).then(), 400, "malformed-json");
         assertProblem(given().contentType(ContentType.TEXT).body("errorRate=1").when().put(chaos).then(), 415, "unsupported-media-type");
-        given().when().get(chaos).then().body("errorRate", equalTo(0.0f)).body("latencyMs", greaterThanOrEqualTo(0));
+        given().when().get(chaos).then().statusCode(200)
+                .body("latencyMs", equalTo(123)).body("latencyRate", equalTo(0.25f)).body("errorRate", equalTo(0.0f));
     }
 
     @Test
