@@ -16,7 +16,7 @@ OBS_PORTS := API_PORT=18080 MGMT_PORT=19000 PG_PORT=15433 PROM_PORT=19090 PGEXP_
 ##@ Observability
 
 .PHONY: test-observability
-test-observability: obs-check-static obs-alert-routing obs-verify-live ## Prometheus config/rules checks, promtool rule tests, dashboard static checks, alert routing, live verification
+test-observability: obs-check-static obs-alert-routing obs-verify-live obs-alerting-live ## Prometheus config/rules checks, promtool rule tests, dashboard static checks, alert routing, live verification, live alerting
 	@echo "test-observability: all observability checks passed"
 
 .PHONY: obs-check-static
@@ -44,6 +44,12 @@ RULE_TESTS ?= $(OBS_PROM)/tests/*.yml
 .PHONY: obs-test-rules
 obs-test-rules: obs-tools ## promtool test rules only (RULE_TESTS=observability/prometheus/tests/FILE.yml for one file)
 	promtool test rules $(RULE_TESTS)
+
+.PHONY: obs-alerting-live
+obs-alerting-live: obs-tools ## Live alerting (~12 min): PostgreSQL down, service down, chaos errors -> the expected page (sinks), inhibitions, resolved; prints times
+	@$(REQUIRE) $@
+	@$(MAKE) build
+	python3 $(OBS_TESTS)/verify_alerting.py
 
 .PHONY: obs-verify-live
 obs-verify-live: obs-tools ## Live verification: packaged service + PostgreSQL + Prometheus on loopback, every query must return data

@@ -376,17 +376,15 @@ def check_inhibition():
 
 
 def compose_listening():
-    """Compose service -> container ports it listens on (published ports, healthcheck URLs)."""
+    """Compose service -> (container ports it publishes to clients, every port it is known to listen on:
+    published ones and those its healthcheck asks)."""
     services = yaml.safe_load(open(COMPOSE))["services"]
-    out = {}
+    published, listening = {}, {}
     for name, svc in services.items():
-        ports = set()
-        for spec in svc.get("ports") or []:
-            ports.add(int(str(spec).rsplit(":", 1)[-1].split("/")[0]))
+        published[name] = {int(str(spec).rsplit(":", 1)[-1].split("/")[0]) for spec in svc.get("ports") or []}
         test = " ".join(map(str, (svc.get("healthcheck") or {}).get("test") or []))
-        ports.update(int(p) for p in re.findall(r"https?://(?:127\.0\.0\.1|localhost):(\d+)", test))
-        out[name] = ports
-    return out
+        listening[name] = published[name] | {int(p) for p in re.findall(r"https?://(?:127\.0\.0\.1|localhost):(\d+)", test)}
+    return published, listening
 
 
 def kind_objects():
@@ -410,10 +408,12 @@ def check_wiring():
         r = run([binary, f"--config.file={BLACKBOX}", "--config.check"])
         print(f"  blackbox exporter 0.23 --config.check: {'ok' if r.returncode == 0 else 'FAILED'}")
         if r.returncode != 0:
-            fail(f"blackbox --config.check: {(r.stderr or r.stdout).strip()[-800:]}")
+            out = (r.stderr or "") + (r.stdout or "")
+            errors_only = [line for line in out.splitlines() if "level=error" in line] or out.splitlines()[-3:]
+            fail(f"blackbox --config.check: {' '.join(errors_only)[-800:]}")
     modules = set((yaml.safe_load(open(BLACKBOX)) or {}).get("modules") or {})
 
-    listening = compose_listening()
+    published, listening = compose_listening()
     objects = kind_objects()
     services = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Service"}
     ingress_paths = []  # (path prefix, backend Service) of the kind Ingress
@@ -463,8 +463,10 @@ def check_wiring():
                 u = urllib.parse.urlsplit(url)
                 service = labels.get("target_service")
                 if env == "compose":
-                    if u.hostname != service or u.port not in listening.get(u.hostname or "", set()):
-                        problems.append(f"{u.hostname}:{u.port} is not where compose service {service} listens")
+                    # Clients reach a service on the port it publishes (the shop: the API, never management 9000).
+                    if u.hostname != service or u.port not in published.get(u.hostname or "", set()):
+                        problems.append(f"{u.hostname}:{u.port} is not the port compose service {service} serves "
+                                        f"clients on ({sorted(published.get(service, set()))})")
                 else:
                     route = [(prefix, name) for prefix, name in ingress_paths
                              if u.path == prefix or u.path.startswith(prefix.rstrip("/") + "/")]
