@@ -12,17 +12,20 @@ METRICS_SERVER_VERSION ?= v0.7.2
 INGRESS_NGINX_VERSION  ?= controller-v1.12.3
 # Only for the keda-request-rate component (make kind-keda); supports Kubernetes 1.30-1.32.
 KEDA_VERSION           ?= 2.17.2
+# CloudNativePG operator for the cloudnative-pg component (the kind overlay's PostgreSQL), release manifest by URL.
+# Its CRD schemas for the offline tests live in k8s/tests/third-party/cloudnative-pg-v$(CNPG_VERSION)/.
+CNPG_VERSION           ?= 1.30.0
 # The image the Deployment runs: the one compose/.env pins (k8s/tests checks that both agree).
 K8S_SHOP_IMAGE     := $(shell sed -n 's/^SHOP_IMAGE=//p' compose/.env)
 # Where kind-load writes the HPA replica timeline.
 KIND_LOAD_LOG      ?= target/kind-load/hpa-timeline.txt
 
-export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION INGRESS_NGINX_VERSION KEDA_VERSION K8S_SHOP_IMAGE KIND_LOAD_LOG
+export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION INGRESS_NGINX_VERSION KEDA_VERSION CNPG_VERSION K8S_SHOP_IMAGE KIND_LOAD_LOG
 
 ##@ Kubernetes (kind)
 
 .PHONY: kind-up
-kind-up: ## Create the kind cluster (1 control plane + 2 workers) with metrics-server and ingress-nginx, load the shop image
+kind-up: ## Create the kind cluster (1 control plane + 2 workers) with metrics-server, ingress-nginx and the CloudNativePG operator, load the shop image
 	@$(K8S_DIR)/scripts/kind-up.sh preflight
 	@docker image inspect $(K8S_SHOP_IMAGE) >/dev/null 2>&1 || $(MAKE) image
 	$(K8S_DIR)/scripts/kind-up.sh up
@@ -31,6 +34,10 @@ kind-up: ## Create the kind cluster (1 control plane + 2 workers) with metrics-s
 kind-keda: ## Install KEDA (pinned) for the keda-request-rate component; then make kind-deploy K8S_OVERLAY=k8s/tests/kind-keda-request-rate
 	$(K8S_DIR)/scripts/kind-up.sh keda
 
+.PHONY: kind-cnpg
+kind-cnpg: ## Install the CloudNativePG operator (pinned, CNPG_VERSION) into an existing kind cluster (kind-up does it too)
+	$(K8S_DIR)/scripts/kind-up.sh cnpg
+
 .PHONY: kind-deploy
 kind-deploy: ## Apply the kind overlay (K8S_OVERLAY=...) with kubectl apply -k and wait until every workload is ready
 	$(K8S_DIR)/scripts/kind-deploy.sh
@@ -38,6 +45,10 @@ kind-deploy: ## Apply the kind overlay (K8S_OVERLAY=...) with kubectl apply -k a
 .PHONY: kind-load
 kind-load: ## Gatling stress through the ingress (http://localhost) while printing the HPA replica count over time
 	MAKE="$(MAKE)" $(K8S_DIR)/scripts/kind-load.sh
+
+.PHONY: kind-failover-drill
+kind-failover-drill: ## Delete the primary PostgreSQL instance under Gatling load; fail unless the API serves again within FAILOVER_BOUND_SECONDS (60)
+	MAKE="$(MAKE)" $(K8S_DIR)/scripts/kind-failover-drill.sh
 
 .PHONY: kind-down
 kind-down: ## Delete the kind cluster
@@ -55,6 +66,10 @@ test-k8s-manifests: ## Offline, only the manifest checks of test-k8s (k8s.test.m
 .PHONY: test-k8s-scripts
 test-k8s-scripts: ## Offline, only the script tests of test-k8s: kind-up/kind-deploy/kind-load against stub commands (scripts.test.mjs)
 	@$(K8S_DIR)/scripts/test-k8s.sh scripts.test.mjs
+
+.PHONY: test-k8s-cnpg
+test-k8s-cnpg: ## Offline, only the CloudNativePG checks of test-k8s (cnpg.test.mjs: failover, backups, metrics, shop on -rw)
+	@$(K8S_DIR)/scripts/test-k8s.sh cnpg.test.mjs
 
 .PHONY: test-k8s-sizing
 test-k8s-sizing: ## Offline, only the sizing of test-k8s: every build against loadtest/capacity.yaml (sizing.test.mjs)

@@ -19,6 +19,11 @@ if grep -q '^kind: ScaledObject' <<<"$rendered" && ! kubectl_kind get crd scaled
   exit 1
 fi
 
+if grep -q '^kind: Cluster$' <<<"$rendered" && ! kubectl_kind get crd clusters.postgresql.cnpg.io >/dev/null 2>&1; then
+  echo "error: $K8S_OVERLAY uses CloudNativePG, which is not installed: run make kind-cnpg (k8s/README.md)" >&2
+  exit 1
+fi
+
 # `apply` never deletes: switching from the plain HPA to the KEDA component would leave two autoscalers. The plain
 # HPA goes first: KEDA's admission webhook refuses a ScaledObject for a workload another HPA already scales.
 if ! grep -q '^kind: HorizontalPodAutoscaler' <<<"$rendered"; then
@@ -29,7 +34,12 @@ echo "kind-deploy: applying $K8S_OVERLAY"
 kubectl_kind apply --server-side --field-manager=shop-platform -f - <<<"$rendered"
 
 echo "kind-deploy: waiting for the rollouts"
-kubectl_kind -n "$NAMESPACE" rollout status statefulset/postgres --timeout=300s
+if grep -q '^kind: Cluster$' <<<"$rendered"; then
+  # The operator reports Ready once every instance runs and the standby streams from the primary.
+  kubectl_kind -n "$NAMESPACE" wait cluster/shop-db --for=condition=Ready --timeout=600s
+else
+  kubectl_kind -n "$NAMESPACE" rollout status statefulset/postgres --timeout=300s
+fi
 for deployment in $(kubectl_kind -n "$NAMESPACE" get deployments -o name); do
   kubectl_kind -n "$NAMESPACE" rollout status "$deployment" --timeout=300s
 done

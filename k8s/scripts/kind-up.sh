@@ -4,7 +4,8 @@
 # References: https://kind.sigs.k8s.io/docs/user/ingress/   https://kind.sigs.k8s.io/docs/user/quick-start/#loading-an-image-into-your-cluster
 #             https://github.com/kubernetes-sigs/metrics-server#configuration
 #             https://keda.sh/docs/2.17/deploy/#yaml
-# Usage: kind-up.sh preflight | up | keda      (variables come from k8s/k8s.mk)
+#             https://cloudnative-pg.io/documentation/1.30/installation_upgrade/
+# Usage: kind-up.sh preflight | up | keda | cnpg      (variables come from k8s/k8s.mk)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -12,6 +13,7 @@ cd "$(dirname "$0")/../.."
 : "${METRICS_SERVER_VERSION:=v0.7.2}"
 : "${INGRESS_NGINX_VERSION:=controller-v1.12.3}"
 : "${KEDA_VERSION:=2.17.2}"
+: "${CNPG_VERSION:=1.30.0}"
 : "${K8S_SHOP_IMAGE:?K8S_SHOP_IMAGE is not set (make kind-up sets it from compose/.env)}"
 # kind enforces NetworkPolicy from this release on; older ones would silently ignore k8s/base/network-policies.yaml.
 KIND_MIN_VERSION=0.24.0
@@ -64,6 +66,7 @@ up() {
 
   kubectl_kind -n kube-system rollout status deployment/metrics-server --timeout=180s
   kubectl_kind -n ingress-nginx rollout status deployment/ingress-nginx-controller --timeout=300s
+  cnpg
 
   echo "kind-up: loading $K8S_SHOP_IMAGE into the nodes"
   kind load docker-image "$K8S_SHOP_IMAGE" --name "$KIND_CLUSTER"
@@ -82,9 +85,19 @@ keda() {
   done
 }
 
+# The CloudNativePG operator for the kind overlay's PostgreSQL (k8s/components/cloudnative-pg): namespace
+# cnpg-system, Deployment cnpg-controller-manager, as the release manifest at that tag names them.
+cnpg() {
+  echo "kind-up: CloudNativePG $CNPG_VERSION"
+  # Server-side: the Cluster CRD is far larger than client-side apply's annotation allows.
+  kubectl_kind apply --server-side -f "https://github.com/cloudnative-pg/cloudnative-pg/releases/download/v$CNPG_VERSION/cnpg-$CNPG_VERSION.yaml"
+  kubectl_kind -n cnpg-system rollout status deployment/cnpg-controller-manager --timeout=300s
+}
+
 case "${1:-}" in
   preflight) preflight ;;
   up) preflight && up ;;
   keda) preflight && keda ;;
-  *) echo "usage: $0 preflight|up|keda" >&2; exit 2 ;;
+  cnpg) preflight && cnpg ;;
+  *) echo "usage: $0 preflight|up|keda|cnpg" >&2; exit 2 ;;
 esac

@@ -65,7 +65,7 @@ test("kind-load.sh fails when the load run fails, after recording the timeline",
 });
 
 /** A stub directory whose kubectl logs every call, answers a few queries, and runs the real `kubectl kustomize`. */
-function clusterStubs({ kindVersion = "v0.27.0", crd = false, clusterExists = false } = {}) {
+function clusterStubs({ kindVersion = "v0.27.0", crd = false, cnpgCrd = true, clusterExists = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "kind-stubs-"));
   const calls = join(dir, "calls.log");
   const realKubectl = execFileSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" }).trim();
@@ -78,6 +78,7 @@ function clusterStubs({ kindVersion = "v0.27.0", crd = false, clusterExists = fa
     `case "$*" in
   kustomize*) exec "${realKubectl}" "$@" ;;
   *"get crd scaledobjects.keda.sh"*) ${crd ? "exit 0" : "exit 1"} ;;
+  *"get crd clusters.postgresql.cnpg.io"*) ${cnpgCrd ? "exit 0" : "exit 1"} ;;
   *"get deployments -o name"*) echo deployment.apps/shop; echo deployment.apps/grafana ;;
   *"get deployment metrics-server -o jsonpath"*) echo '["--cert-dir=/tmp"]' ;;
   *"apply"*) cat > /dev/null ;;
@@ -97,13 +98,15 @@ const runScript = (script, args, dir, extraEnv = {}) =>
 
 test("kind-up.sh: cluster from k8s/kind/cluster.yaml, pinned add-ons by URL, insecure kubelet TLS, image loaded", () => {
   const { dir, calls } = clusterStubs();
-  const result = runScript("kind-up.sh", ["up"], dir, { METRICS_SERVER_VERSION: "v0.7.2", INGRESS_NGINX_VERSION: "controller-v1.12.3" });
+  const result = runScript("kind-up.sh", ["up"], dir, { METRICS_SERVER_VERSION: "v0.7.2", INGRESS_NGINX_VERSION: "controller-v1.12.3", CNPG_VERSION: "1.30.0" });
   assert.equal(result.status, 0, result.stderr);
   const log = readFileSync(calls, "utf8");
   assert.match(log, /^kind create cluster --name shop --config k8s\/kind\/cluster.yaml/m);
   assert.match(log, /apply -f https:\/\/github.com\/kubernetes-sigs\/metrics-server\/releases\/download\/v0.7.2\/components.yaml/);
   assert.match(log, /patch deployment metrics-server --type=json -p .*--kubelet-insecure-tls/);
   assert.match(log, /apply -f https:\/\/raw.githubusercontent.com\/kubernetes\/ingress-nginx\/controller-v1.12.3\/deploy\/static\/provider\/kind\/deploy.yaml/);
+  assert.match(log, /apply --server-side -f https:\/\/github.com\/cloudnative-pg\/cloudnative-pg\/releases\/download\/v1.30.0\/cnpg-1.30.0.yaml/);
+  assert.match(log, /-n cnpg-system rollout status deployment\/cnpg-controller-manager/);
   assert.match(log, /^kind load docker-image shop:1.0.0 --name shop$/m);
   assert.match(result.stdout, /inside the blocks of NetworkPolicy kube-api-egress/);
 });
@@ -121,9 +124,21 @@ test("kind-deploy.sh applies the overlay server-side and waits for every rollout
   assert.equal(result.status, 0, result.stderr);
   const log = readFileSync(calls, "utf8");
   assert.match(log, /apply --server-side --field-manager=shop-platform -f -/);
-  assert.match(log, /rollout status statefulset\/postgres/);
+  assert.match(log, /-n shop wait cluster\/shop-db --for=condition=Ready/);
+  assert.doesNotMatch(log, /statefulset\/postgres/);
   assert.match(log, /rollout status deployment.apps\/shop/);
   assert.doesNotMatch(log, /delete horizontalpodautoscaler/);
+});
+
+test("kind-deploy.sh: the default overlay needs CloudNativePG; the plain-postgres combination waits for its StatefulSet", () => {
+  const without = clusterStubs({ clusterExists: true, cnpgCrd: false });
+  const refused = runScript("kind-deploy.sh", [], without.dir);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /CloudNativePG, which is not installed: run make kind-cnpg/);
+  assert.doesNotMatch(readFileSync(without.calls, "utf8"), /apply --server-side/, "nothing applied");
+  const plain = runScript("kind-deploy.sh", [], without.dir, { K8S_OVERLAY: "k8s/tests/kind-plain-postgres" });
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.match(readFileSync(without.calls, "utf8"), /rollout status statefulset\/postgres/);
 });
 
 test("kind-deploy.sh with the KEDA combination: refuses without KEDA, removes the plain HPA with it", () => {

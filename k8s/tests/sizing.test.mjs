@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { build, buildDirs, K8S, rel, REPO } from "./lib/render.mjs";
+import { connectionBudget } from "./lib/policy.mjs";
+import { appProperties, build, buildDirs, K8S, rel, REPO } from "./lib/render.mjs";
 import { capacityShape, deriveSizing, loadCapacity, millicores, sizingProblems } from "./lib/sizing.mjs";
 
 const capacity = loadCapacity(REPO);
@@ -27,8 +28,10 @@ describe("loadtest/capacity.yaml", () => {
 });
 
 describe("every build is sized from loadtest/capacity.yaml", () => {
-  test("the builds include the default overlay and a KEDA combination", () => {
+  test("the builds include the default overlay (CloudNativePG), the plain StatefulSet and a KEDA combination", () => {
     assert.ok(dirs.map(rel).includes("k8s/overlays/kind"), dirs.map(rel).join());
+    assert.ok(build(join(K8S, "overlays/kind")).some((o) => o.kind === "Cluster"), "the default overlay has no CloudNativePG Cluster");
+    assert.ok(dirs.some((d) => build(d).some((o) => o.kind === "StatefulSet" && o.metadata.name === "postgres")), "no build with the plain StatefulSet");
     assert.ok(dirs.some((d) => build(d).some((o) => o.kind === "ScaledObject")), "no build with a ScaledObject");
   });
 
@@ -41,6 +44,7 @@ describe("every build is sized from loadtest/capacity.yaml", () => {
 
 describe("the sizing check fails on a planted change", () => {
   const base = build(join(K8S, "overlays/kind"));
+  const plain = build(join(K8S, "tests/kind-plain-postgres"));
   const keda = build(dirs.find((d) => build(d).some((o) => o.kind === "ScaledObject")));
   const planted = (objects, edit) => {
     const copy = structuredClone(objects);
@@ -70,8 +74,22 @@ describe("the sizing check fails on a planted change", () => {
     });
     assert.match(text, /pool .*: manifest 16, .* gives 10/);
     assert.match(text, /connection budget: \(6 max \+ 1 surge\) x pool 16 = 112 > 85/);
-    const pg = planted(base, (_, get) => (get("StatefulSet", "postgres").spec.template.spec.containers[0].args = ["-c", "max_connections=60"]));
-    assert.match(pg, /postgres max_connections: manifest 60, .* gives 100/);
+    const pg = planted(plain, (_, get) => (get("StatefulSet", "postgres").spec.template.spec.containers[0].args = ["-c", "max_connections=60"]));
+    assert.match(pg, /StatefulSet\/postgres max_connections: manifest 60, .* gives 100/);
+  });
+
+  test("CloudNativePG: max_connections 60, CPU request 500m, parameter missing, two databases", () => {
+    const cluster = (get) => get("Cluster", "shop-db").spec;
+    const low = planted(base, (_, get) => (cluster(get).postgresql.parameters.max_connections = "60"));
+    assert.match(low, /Cluster\/shop-db max_connections: manifest 60, .* gives 100/);
+    // The budget itself, from the manifest's max_connections (the check k8s.test.mjs runs on every build).
+    const lowObjects = structuredClone(base);
+    lowObjects.find((o) => o.kind === "Cluster").spec.postgresql.parameters.max_connections = "60";
+    assert.match(connectionBudget(lowObjects, appProperties(), capacity.sizing).join(), /\(6 max \+ 1 surge\) x pool 10 = 70 > 45 \(Cluster\/shop-db max_connections 60/);
+    assert.match(planted(base, (_, get) => (cluster(get).resources.requests.cpu = "500m")), /Cluster\/shop-db CPU request \(millicores\): manifest 500, .* gives 1000/);
+    assert.match(planted(base, (_, get) => delete cluster(get).postgresql.parameters.max_connections), /Cluster\/shop-db sets no postgresql.parameters.max_connections/);
+    const both = structuredClone(base).concat(plain.filter((o) => o.kind === "StatefulSet"));
+    assert.match(sizingProblems(both, capacity).join("\n"), /want exactly one of StatefulSet\/postgres or a CloudNativePG Cluster/);
   });
 
   test("KEDA: threshold 250, cpu trigger 90, maxReplicaCount 7", () => {

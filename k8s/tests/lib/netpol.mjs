@@ -7,6 +7,7 @@
 //   both, the matching pods in the matching namespaces; ipBlock, addresses (pods included) inside cidr and
 //   outside except; a rule without from/to allows every peer, without ports every port.
 // Pods outside the namespace carry no policy in this model (the cluster add-ons ship none that matter here).
+import { instanceEndpoints } from "./cnpg.mjs";
 import { matchesSelector, podOf, workloads } from "./policy.mjs";
 
 function ipToInt(ip) {
@@ -23,7 +24,8 @@ export function cidrContains(cidr, ip) {
 
 /**
  * Endpoints of the model: the workloads of the build (namespace, pod labels, container ports) plus the given
- * outside endpoints. Pod addresses come from kind's pod subnet 10.244.0.0/16.
+ * outside endpoints, plus the instances of each CloudNativePG Cluster (lib/cnpg.mjs). Pod addresses come from kind's
+ * pod subnet 10.244.0.0/16.
  */
 export function endpointsOf(objects, outside) {
   const list = [];
@@ -34,7 +36,7 @@ export function endpointsOf(objects, outside) {
     for (const c of spec.containers ?? []) for (const p of c.ports ?? []) ports.push({ port: p.containerPort, protocol: p.protocol ?? "TCP", name: p.name });
     list.push({ id: w.metadata.name, namespace: w.metadata.namespace, labels: meta.labels ?? {}, ip: `10.244.1.${n++}`, ports });
   }
-  return [...list, ...outside];
+  return [...list, ...instanceEndpoints(objects), ...outside];
 }
 
 function peerMatches(peer, policyNamespace, namespaces, endpoint) {

@@ -1,6 +1,7 @@
 // Policy checks on rendered objects. Each check takes the objects of one build (and project facts) and returns a
 // list of problems; an empty list passes. Kept free of I/O so the self-tests can feed them broken fixtures.
 // Pod Security Standards (restricted): https://kubernetes.io/docs/concepts/security/pod-security-standards/
+import { postgresOf } from "./cnpg.mjs";
 
 export const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet", "Pod"]);
 
@@ -319,21 +320,19 @@ export function autoscalingAndBudget(objects) {
 export function connectionBudget(objects, props, reserve) {
   const deploy = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
   const as = autoscalerOf(objects, "shop");
-  const pg = objects.find((o) => o.kind === "StatefulSet" && o.metadata.name === "postgres");
-  if (!deploy || !as || !pg) return ["connection budget: shop Deployment, its autoscaler and the postgres StatefulSet are all needed"];
+  const pg = postgresOf(objects);
+  if (!deploy || !as) return ["connection budget: the shop Deployment and its autoscaler are both needed"];
+  if (pg.problems.length) return pg.problems;
   const container = podOf(deploy).spec.containers.find((c) => c.name === "shop");
   const pool = Number.parseInt(envValue(objects, container, "QUARKUS_DATASOURCE_JDBC_MAX_SIZE") ?? props.get("quarkus.datasource.jdbc.max-size") ?? "20", 10);
   const surgeRaw = deploy.spec?.strategy?.rollingUpdate?.maxSurge ?? "25%";
   const surge = typeof surgeRaw === "number" ? surgeRaw : Math.ceil((as.max * Number.parseInt(surgeRaw, 10)) / 100);
-  const args = podOf(pg).spec.containers.find((c) => c.name === "postgres")?.args ?? [];
-  const setting = args.map((a) => /^max_connections=(\d+)$/.exec(a)).find(Boolean);
-  if (!setting) return ["connection budget: postgres has no explicit -c max_connections=N"];
-  const maxConnections = Number(setting[1]);
+  const { maxConnections } = pg;
   const available = maxConnections - reserve.superuser_reserved - reserve.exporter_connections - reserve.admin_headroom;
   const needed = (as.max + surge) * pool;
   return needed <= available
     ? []
-    : [`connection budget: (${as.max} max + ${surge} surge) x pool ${pool} = ${needed} > ${available} (max_connections ${maxConnections} - reserves)`];
+    : [`connection budget: (${as.max} max + ${surge} surge) x pool ${pool} = ${needed} > ${available} (${pg.name} max_connections ${maxConnections} - reserves)`];
 }
 
 // ---------------------------------------------------------------- Ingress

@@ -1,5 +1,6 @@
 // Strict schema validation of rendered objects against the Kubernetes OpenAPI schemas that kubernetes-models
-// ships as compiled validators (one per kind), plus the KEDA CRD schemas.
+// ships as compiled validators (one per kind), plus the KEDA CRD schemas and, through lib/crd.mjs, the
+// CloudNativePG CRD schemas under k8s/tests/third-party.
 // kubernetes-models: https://github.com/tommy351/kubernetes-models-ts
 //
 // The compiled validators check types, required fields and formats but accept unknown fields. To reject
@@ -11,6 +12,7 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { K8S } from "./render.mjs";
+import { validateCustomResource } from "./crd.mjs";
 
 const require = createRequire(import.meta.url);
 const MODULES = join(K8S, "tests/node_modules");
@@ -40,6 +42,9 @@ export function validatorPath(apiVersion, kind) {
 export function validateStrict(object) {
   const where = `${object?.kind}/${object?.metadata?.name}`;
   if (!object?.apiVersion || !object?.kind) return [`${where}: apiVersion and kind are required`];
+  // CloudNativePG resources: the CRD schemas of the pinned release (lib/crd.mjs).
+  const custom = validateCustomResource(object);
+  if (custom) return custom;
   const path = validatorPath(object.apiVersion, object.kind);
   if (!path || !existsSync(path)) return [`${where}: no schema known for ${object.apiVersion} ${object.kind}`];
   const { validate } = require(path);

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { postgresOf } from "./cnpg.mjs";
 import { autoscalerOf, envValue, podOf } from "./policy.mjs";
 
 /** Keys capacity.yaml must have, and nothing else: [section, key, type]. */
@@ -97,9 +98,10 @@ export function sizingProblems(objects, capacity) {
     if (got !== want) problems.push(`${what}: manifest ${got}, loadtest/capacity.yaml gives ${want}`);
   };
   const deploy = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
-  const pg = objects.find((o) => o.kind === "StatefulSet" && o.metadata.name === "postgres");
+  const pg = postgresOf(objects);
   const as = autoscalerOf(objects, "shop");
-  if (!deploy || !pg || !as) return ["sizing: the shop Deployment, its autoscaler and the postgres StatefulSet are all needed"];
+  if (!deploy || !as) return ["sizing: the shop Deployment and its autoscaler are both needed"];
+  if (pg.problems.length) return pg.problems;
   const want = deriveSizing(capacity, surgeOf(deploy, as.max));
   const shop = podOf(deploy).spec.containers.find((c) => c.name === "shop");
   p("shop CPU request (millicores)", millicores(shop.resources?.requests?.cpu), want.cpuRequestM);
@@ -125,10 +127,9 @@ export function sizingProblems(objects, capacity) {
     p("ScaledObject/shop request-rate threshold", Number(rate[0]?.metadata?.threshold), want.kedaThreshold);
   }
 
-  const postgres = podOf(pg).spec.containers.find((c) => c.name === "postgres");
-  const setting = (postgres.args ?? []).map((a) => /^max_connections=(\d+)$/.exec(a)).find(Boolean);
-  p("postgres max_connections", setting ? Number(setting[1]) : undefined, want.maxConnections);
-  p("postgres CPU request (millicores)", millicores(postgres.resources?.requests?.cpu), want.postgresCpuRequestM);
+  // The base's StatefulSet or, with the cloudnative-pg component, the Cluster (each instance gets the request).
+  p(`${pg.name} max_connections`, pg.maxConnections, want.maxConnections);
+  p(`${pg.name} CPU request (millicores)`, millicores(pg.cpuRequest), want.postgresCpuRequestM);
   const needed = (as.max + surgeOf(deploy, as.max)) * pool;
   if (!(needed <= want.availableConnections)) {
     problems.push(`connection budget: (${as.max} max + ${surgeOf(deploy, as.max)} surge) x pool ${pool} = ${needed} > ${want.availableConnections}`);
