@@ -4,24 +4,19 @@
 // Runner: node --test (https://nodejs.org/api/test.html).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { K8S } from "./lib/render.mjs";
+import { stubFolder } from "./lib/stubs.mjs";
 
 /**
  * `downSeconds`: how long after the delete the API fails before it answers again; `promote`: whether a standby
  * becomes the primary; `primaryBefore`: what the Cluster reports first.
  */
 function drill({ downSeconds, promote = true, primaryBefore = "shop-db-1", bound = 5 }) {
-  const dir = mkdtempSync(join(tmpdir(), "failover-"));
-  const calls = join(dir, "calls.log");
+  const { dir, calls, script } = stubFolder("failover-");
   const deleted = join(dir, "deleted");
-  const script = (name, body) => {
-    writeFileSync(join(dir, name), `#!/usr/bin/env bash\necho "${name} $*" >> "${calls}"\n${body}\n`);
-    chmodSync(join(dir, name), 0o755);
-  };
   script(
     "kubectl",
     `case "$*" in

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { K8S, REPO } from "./lib/render.mjs";
+import { stubFolder } from "./lib/stubs.mjs";
 import { kedaFacts, kedaFactsShape, kedaVersion } from "./lib/thirdparty.mjs";
 
 function stubs(dir, loadExit) {
@@ -66,13 +67,8 @@ test("kind-load.sh fails when the load run fails, after recording the timeline",
 
 /** A stub directory whose kubectl logs every call, answers a few queries, and runs the real `kubectl kustomize`. */
 function clusterStubs({ kindVersion = "v0.27.0", crd = false, cnpgCrd = true, clusterExists = false } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "kind-stubs-"));
-  const calls = join(dir, "calls.log");
+  const { dir, calls, script } = stubFolder("kind-stubs-");
   const realKubectl = execFileSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" }).trim();
-  const script = (name, body) => {
-    writeFileSync(join(dir, name), `#!/usr/bin/env bash\necho "${name} $*" >> "${calls}"\n${body}\n`);
-    chmodSync(join(dir, name), 0o755);
-  };
   script(
     "kubectl",
     `case "$*" in
