@@ -23,6 +23,9 @@ save events.txt kubectl get events -A --sort-by=.lastTimestamp
 save hpa.txt kubectl -n "$ns" describe hpa
 save top-pods.txt kubectl -n "$ns" top pods
 save describe-pods.txt kubectl -n "$ns" describe pods
+# CloudNativePG (the kind overlay's PostgreSQL): the Cluster's status, backups, and the operator's log.
+save cnpg.txt kubectl -n "$ns" describe clusters.postgresql.cnpg.io,backups.postgresql.cnpg.io,scheduledbackups.postgresql.cnpg.io
+save logs-cnpg-operator.txt kubectl -n cnpg-system logs deployment/cnpg-controller-manager --tail=2000
 for pod in $(kubectl -n "$ns" get pods -o name 2>/dev/null); do
   name=${pod#pod/}
   save "logs-${name}.txt" kubectl -n "$ns" logs --all-containers --prefix --tail=2000 "$pod"

@@ -518,9 +518,11 @@ describe('kind-diagnostics.sh', () => {
     assert.equal(m.status, 0, m.stdout + m.stderr);
     assert.match(readFileSync(path.join(out, 'logs-shop-1.txt'), 'utf8'), /log of pod\/shop-1/);
     assert.match(readFileSync(path.join(out, 'hpa.txt'), 'utf8'), /describe hpa/);
+    assert.match(readFileSync(path.join(out, 'cnpg.txt'), 'utf8'), /describe clusters\.postgresql\.cnpg\.io,backups/);
     // A failing command is recorded, not fatal.
     assert.match(readFileSync(path.join(out, 'top-pods.txt'), 'utf8'), /Metrics API not available[\s\S]*\(failed: kubectl -n shop top pods\)/);
     const calls = readFileSync(path.join(bin, 'calls'), 'utf8').trim().split('\n');
     assert.ok(calls.every((c) => c.startsWith('--context kind-shop ')), calls.join('\n'));
+    assert.ok(calls.some((c) => c.includes('-n cnpg-system logs deployment/cnpg-controller-manager')), 'the CloudNativePG operator log');
   });
 });

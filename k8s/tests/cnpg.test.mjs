@@ -3,7 +3,7 @@
 // Facts about the operator come from the pinned release (k8s/tests/third-party/cloudnative-pg-v*/).
 // Runner: node --test (https://nodejs.org/api/test.html).
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
@@ -172,7 +172,7 @@ describe("Prometheus finds the instances", () => {
   });
 });
 
-describe("the point-in-time restore manifest (runbook: Disaster recovery on kind)", () => {
+describe("the point-in-time restore manifest (runbook: Disaster recovery, On kind)", () => {
   const restore = [];
   const docs = readFileSync(join(K8S, "components/cloudnative-pg/pitr/shop-db-restore.yaml"), "utf8").split(/^---$/m).map((d) => parse(d)).filter(Boolean);
   restore.push(...docs);
@@ -205,5 +205,21 @@ describe("the point-in-time restore manifest (runbook: Disaster recovery on kind
       assert.ok(flows.has(f), f);
     }
     assert.equal(flows.has("shop-db-restore-1 -> shop-db-1:5432/TCP"), false, "the restore does not talk to the live cluster");
+  });
+});
+
+describe("CloudNativePG metric names in observability/", () => {
+  test("every cnpg_* name in the rules and dashboards is one the pinned release exports (third-party metrics.txt)", () => {
+    const known = new Set(readFileSync(join(cnpgDir(), "metrics.txt"), "utf8").split("\n").filter((l) => l && !l.startsWith("#")));
+    assert.ok(known.size > 50, `only ${known.size} names in metrics.txt`);
+    const files = [
+      ...readdirSync(join(REPO, "observability/prometheus/rules")).map((f) => `observability/prometheus/rules/${f}`),
+      ...readdirSync(join(REPO, "observability/grafana/dashboards")).map((f) => `observability/grafana/dashboards/${f}`),
+    ];
+    const used = [];
+    // Names ending in _ are prefixes in comments and descriptions ("cnpg_collector_*").
+    for (const f of files) for (const [name] of readFileSync(join(REPO, f), "utf8").matchAll(/\bcnpg_[a-z0-9_]*[a-z0-9]\b(?!\*)/g)) used.push([f, name]);
+    assert.ok(used.length >= 10, `only ${used.length} cnpg_* uses found`);
+    assert.deepEqual(used.filter(([, n]) => !known.has(n)).map(([f, n]) => `${f}: ${n} is not exported by CloudNativePG v${makeVariable("CNPG_VERSION")}`), []);
   });
 });
