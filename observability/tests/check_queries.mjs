@@ -11,7 +11,8 @@
 //     observability/prometheus/RUNBOOK.md (and every runbook section belongs to an alert);
 //   - every alert has a promtool test where it fires and one where it stays quiet;
 //   - recording rule names follow level:metric:operations;
-//   - time-series latency panels on the request histogram ask for exemplars.
+//   - time-series latency panels on the request histogram ask for exemplars;
+//   - kube_* and cnpg_* names exist in the upstream lists under third-party/ (components absent from the live check).
 // Writes a manifest (every query with dashboard variables replaced, its metric names and label names) that
 // verify_live.py evaluates on a real Prometheus. Exits 1 on any failed check.
 // Dashboard JSON model: https://grafana.com/docs/grafana/latest/dashboards/build-dashboards/view-dashboard-json-model/
@@ -297,6 +298,29 @@ for (const q of queries.filter((x) => x.kind === 'promql')) {
   }
 }
 
+// CloudNativePG runs on kind only (k8s/components/cloudnative-pg). Its instances' metric names are derived from the
+// release CNPG_VERSION in k8s/k8s.mk pins (third-party/cloudnative-pg-<version>/metrics.txt, see third-party/README.md);
+// every cnpg_* name a dashboard or rule uses must be one of them.
+const cnpgDirs = fs.readdirSync(path.join(here, 'third-party')).filter((d) => d.startsWith('cloudnative-pg-'));
+const cnpgPin = (/^CNPG_VERSION\s*\??=\s*(\S+)/m.exec(fs.readFileSync(path.resolve(obs, '..', 'k8s/k8s.mk'), 'utf8')) || [])[1];
+const cnpg = new Set();
+if (cnpgDirs.length !== 1) fail(`expected one third-party/cloudnative-pg-<version>/ folder, found ${cnpgDirs.length}`);
+else if (cnpgDirs[0] !== `cloudnative-pg-v${cnpgPin}`) {
+  fail(`third-party/${cnpgDirs[0]} does not match CNPG_VERSION ${cnpgPin} in k8s/k8s.mk: derive the list again (third-party/README.md)`);
+} else {
+  for (const line of fs.readFileSync(path.join(here, 'third-party', cnpgDirs[0], 'metrics.txt'), 'utf8').split('\n')) {
+    if (line && !line.startsWith('#')) cnpg.add(line.trim());
+  }
+  if (cnpg.size === 0) fail(`third-party/${cnpgDirs[0]}/metrics.txt lists no metric`);
+}
+let cnpgRefs = 0;
+for (const q of queries.filter((x) => x.kind === 'promql')) {
+  for (const sel of q.selectors.filter((x) => x.metric && x.metric.startsWith('cnpg_'))) {
+    cnpgRefs += 1;
+    if (!cnpg.has(sel.metric)) fail(`${q.where}: ${sel.metric} is not a CloudNativePG v${cnpgPin} metric (third-party/${cnpgDirs[0]}/metrics.txt)`);
+  }
+}
+
 // ---- LogQL labels against what the Alloy pipeline writes --------------------------------------------------------
 // Stream labels, structured metadata and normalised values come from the .alloy files (alloy_labels.mjs). A stream
 // selector may only use stream labels; label filters and `by` may also use structured metadata, or anything once a
@@ -359,6 +383,7 @@ console.log(`check_queries: ${dashFiles.length} dashboards, ${panelCount} panels
   + `${alertNames.size} alerts, ${testCount} promtool tests; parsed ${byKind('promql')} PromQL, ${byKind('logql')} LogQL, `
   + `${byKind('traceql')} TraceQL queries; datasources: ${Object.keys(datasources).join(', ')}; `
   + `${ksmRefs} kube_* references checked against ${ksm.size} kube-state-metrics ${ksmVersion} metrics; `
+  + `${cnpgRefs} cnpg_* references checked against ${cnpg.size} CloudNativePG v${cnpgPin} metrics; `
   + `${logqlLabelRefs} LogQL label references checked against the Alloy pipeline (stream labels `
   + `${[...pipeline.streamLabels.keys()].join(', ')}; structured metadata ${[...pipeline.metadata.keys()].join(', ')})`);
 if (manifestPath) fs.writeFileSync(manifestPath, JSON.stringify({ queries }, null, 2));
