@@ -46,7 +46,7 @@ obs-test-rules: obs-tools ## promtool test rules only (RULE_TESTS=observability/
 	promtool test rules $(RULE_TESTS)
 
 .PHONY: obs-alerting-live
-obs-alerting-live: obs-tools ## Live alerting (~12 min): PostgreSQL down, service down, chaos errors -> the expected page (sinks), inhibitions, resolved; prints times
+obs-alerting-live: obs-tools ## Live alerting (12-16 min): PostgreSQL down, service down, chaos errors -> the expected page (sinks), inhibitions, resolved; prints times
 	@$(REQUIRE) $@
 	@$(MAKE) build
 	python3 $(OBS_TESTS)/verify_alerting.py

@@ -539,20 +539,16 @@ def main():
             log(f"{len(failures)} failure(s); logs kept in {work}")
             return 1
         log("all alerting checks passed")
-        shutil.rmtree(work, ignore_errors=True)
         return 0
     finally:
         stop_traffic.set()
         for server in servers:
             server.shutdown()
-        for _, proc in reversed(started):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        live.stop_started(started)
+        # Before the work folder goes: LOCAL_DIR in it says where PostgreSQL's files are.
         subprocess.run([script, "stop"], env=env, check=False, cwd=ROOT, stdout=subprocess.DEVNULL)
+        if not failures:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -188,6 +188,17 @@ class ExemplarShim(httpserver.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), Handler)
 
 
+def stop_started(started):
+    """Stop the processes a test started itself ((name, Popen) pairs), newest first: SIGTERM, then SIGKILL after 20 s."""
+    for _, proc in reversed(started):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 def prometheus_version():
     out = subprocess.run(["prometheus", "--version"], capture_output=True, text=True).stdout
     m = re.search(r"version (\d+)\.(\d+)", out)
@@ -486,13 +497,7 @@ def main():
     finally:
         if shim:
             shim.shutdown()
-        for name, proc in reversed(started):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        stop_started(started)
         subprocess.run([service_script, "stop"], env=env, check=False, cwd=ROOT)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
