@@ -3,7 +3,7 @@
 // `make doctor`, and the dispatch of `make test` (toolchain/test.sh) on Debian as root, with Docker, or with
 // neither, run against stubbed commands on a PATH the test builds.
 // Node test runner: https://nodejs.org/docs/latest-v20.x/api/test.html
-import { test, describe } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -27,6 +27,17 @@ function freePort() {
   });
 }
 
+// Every temporary folder a test makes, removed when the file's tests end.
+const scratch = [];
+function tempDir(prefix) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
 function sh(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, ...opts });
   return { code: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
@@ -38,7 +49,7 @@ describe('local-service.sh from a private folder', () => {
   const isRoot = process.getuid?.() === 0;
   test('as root, PostgreSQL starts, answers and is cleaned up although postgres cannot enter the clone', { skip: !isRoot && 'needs root (CI runs as root)' }, async () => {
     const port = String(await freePort());
-    const priv = mkdtempSync(path.join(tmpdir(), 'laptop-priv-'));
+    const priv = tempDir('laptop-priv-');
     chmodSync(priv, 0o700);
     const clone = path.join(priv, 'clone');
     const scripts = path.join(clone, 'src/test/scripts');
@@ -78,7 +89,7 @@ const realPath = (cmd) => sh('bash', ['-c', `command -v ${cmd}`]).out.trim();
 const realPython = sh('python3', ['-c', 'import sys; print(sys.executable)']).out.trim();
 
 function fakeSystem({ uid = 1000, uname = 'Linux', apt = false, dnf = false, brew = false, docker = null, tools = [], makeFails = [], makeMissing = {} } = {}) {
-  const bin = mkdtempSync(path.join(tmpdir(), 'laptop-bin-'));
+  const bin = tempDir('laptop-bin-');
   const calls = path.join(bin, 'calls');
   writeFileSync(calls, '');
   for (const b of BASICS) symlinkSync(realPath(b), path.join(bin, b));
@@ -163,7 +174,7 @@ describe('make test dispatch (toolchain/test.sh)', () => {
   });
 
   test("a change of ci.yml's container image changes the image make test builds on", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'laptop-ci-'));
+    const dir = tempDir('laptop-ci-');
     const file = path.join(dir, 'ci.yml');
     const ci = ciTestJob();
     writeFileSync(file, readFileSync(path.join(repoRoot, '.github/workflows/ci.yml'), 'utf8').replace(`image: ${ci.image}`, 'image: debian:12.99'));
@@ -206,7 +217,7 @@ describe('make test dispatch (toolchain/test.sh)', () => {
   });
 
   test('inside the container, files the run created in the tree go back to the host user', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, () => {
-    const repo = mkdtempSync(path.join(tmpdir(), 'laptop-repo-'));
+    const repo = tempDir('laptop-repo-');
     mkdirSync(path.join(repo, 'toolchain'));
     copyFileSync(testSh, path.join(repo, 'toolchain/test.sh'));
     const sys = fakeSystem({ uid: 0, apt: true });
