@@ -186,6 +186,15 @@ describe("the point-in-time restore manifest (runbook: Disaster recovery, On kin
     assert.deepEqual(restore.flatMap(validateStrict), []);
   });
 
+  test("the on-demand Backup (runbook: CnpgBackupTooOld) validates and backs up shop-db the way the schedule does", () => {
+    const backup = parse(readFileSync(join(K8S, "components/cloudnative-pg/pitr/backup-now.yaml"), "utf8"));
+    assert.deepEqual(validateStrict(backup), []);
+    const scheduled = kind.find((o) => o.kind === "ScheduledBackup");
+    assert.equal(backup.spec.cluster.name, live.metadata.name);
+    assert.equal(backup.spec.method, scheduled.spec.method);
+    assert.equal(backup.spec.target ?? live.spec.backup.target, live.spec.backup.target);
+  });
+
   test("recovers from where shop-db archives, the same image, database and owner, to a target time", () => {
     const source = cluster.spec.externalClusters.find((e) => e.name === cluster.spec.bootstrap.recovery.source);
     assert.ok(source, "bootstrap.recovery.source names no externalClusters entry");
