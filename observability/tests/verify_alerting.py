@@ -380,6 +380,8 @@ def main():
     jar = os.path.join(ROOT, "target", "quarkus-app", "quarkus-run.jar")
     if not os.path.exists(jar):
         sys.exit("error: target/quarkus-app/quarkus-run.jar is missing: run make build")
+    # SIGTERM (a timeout, Ctrl-C's sibling) ends the run through the `finally` below, which stops what it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work = tempfile.mkdtemp(prefix="obs-alerting-")
     os.chmod(work, 0o755)  # as root, PostgreSQL runs as user postgres, which must enter it
     local_dir = os.path.join(work, "local")
