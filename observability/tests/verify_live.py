@@ -219,6 +219,20 @@ def exposition_names(text):
     return names
 
 
+def load_ksm_list():
+    """kube-state-metrics metric -> label names, from the list derived upstream (third-party/README.md)."""
+    names = {}
+    folder = os.path.join(HERE, "third-party")
+    for d in sorted(os.listdir(folder)):
+        if d.startswith("kube-state-metrics-"):
+            with open(os.path.join(folder, d, "metrics.tsv"), encoding="utf-8") as f:
+                for line in f:
+                    if line.strip() and not line.startswith("#"):
+                        metric, _, _, labels = line.rstrip("\n").split("\t")[:4]
+                        names[metric] = set(labels.split(",")) if labels else set()
+    return names
+
+
 def load_exclusions(path):
     panels, prefixes = {}, {}
     with open(path, encoding="utf-8") as f:
@@ -269,7 +283,8 @@ def main():
             started.append(("postgres-exporter", p))
             targets["postgres-exporter:9187"] = f"127.0.0.1:{PGEXP_PORT}"
         else:
-            log("prometheus-postgres-exporter not installed: PostgreSQL panels will have no data")
+            raise SystemExit("verify_live: prometheus-postgres-exporter is not installed (make obs-tools installs it): "
+                             "the pg_* names of the dashboards and rules cannot be checked against it")
 
         config = os.path.join(work, "prometheus.yml")
         cmd = [sys.executable, os.path.join(HERE, "gen_local_config.py"),
@@ -334,34 +349,85 @@ def main():
         seen_panels = set()
         label_cache = {}
 
-        def live_labels(metric):
+        # ---- where each metric name must exist: the real scrape output of the component that serves it ----
+        # The service (/q/metrics), the real postgres-exporter (its /metrics), Prometheus itself (series it writes:
+        # up, ALERTS), and for kube-state-metrics (not run here) the list derived from its docs at the deployed tag
+        # (third-party/). Components not run here and without such a list (blackbox) are named in the report.
+        pg_exposed = {}
+        if exporter:
+            _, _, pg_raw = http("GET", f"http://127.0.0.1:{PGEXP_PORT}/metrics")
+            pg_exposed = exposition_names(pg_raw.decode())
+        ksm_names = load_ksm_list()
+        name_sources = {"service /q/metrics": exposed, "postgres-exporter /metrics": pg_exposed,
+                        "kube-state-metrics list (third-party)": ksm_names}
+        for source, names in name_sources.items():
+            if not names:
+                failures.append(f"no metric names from the {source}: nothing to check queries against")
+        name_checks = {}   # component -> metric references checked
+        unchecked = {}     # component -> metric names no scrape or list here can confirm
+
+        def prometheus_series_labels(metric):
             if metric not in label_cache:
                 data, _ = prom("/api/v1/series", **{"match[]": metric, "start": str(time.time() - 3600)})
-                label_cache[metric] = set().union(*[set(s) for s in data]) - {"__name__"} if data else set()
+                label_cache[metric] = set().union(*[set(x) for x in data]) - {"__name__"} if data else set()
             return label_cache[metric]
 
+        def served_labels(q, metric):
+            """Label names of `metric` as its real source serves them, or None (failure recorded / not checkable)."""
+            if metric in rule_names:
+                # A recording rule's labels are those of its series on this Prometheus; a rule fed by a component
+                # not run here has none, and its labels cannot be checked.
+                name_checks["recording rules"] = name_checks.get("recording rules", 0) + 1
+                labels = prometheus_series_labels(metric)
+                if not labels:
+                    unchecked.setdefault("recording rules fed by such a component", set()).add(metric)
+                    return None
+                return labels
+            if metric in exposed:
+                name_checks["service"] = name_checks.get("service", 0) + 1
+                return exposed[metric] | TARGET_LABELS
+            prefix = next((p for p in sorted(exporter_prefixes, key=len, reverse=True)
+                           if metric == p or (p.endswith("_") and metric.startswith(p))), None)
+            component = exporter_prefixes[prefix][0] if prefix else None
+            if component is None:
+                failures.append(f"{q['where']}: metric {metric} is neither in the service's /q/metrics nor a "
+                                "recording rule nor from a component listed in live-exclusions.tsv")
+                return None
+            name_checks[component] = name_checks.get(component, 0) + 1
+            if component == "postgres-exporter":
+                if metric not in pg_exposed:
+                    failures.append(f"{q['where']}: {metric} is not served by the real postgres-exporter "
+                                    f"(its /metrics has {len(pg_exposed)} names, e.g. "
+                                    f"{', '.join(sorted(n for n in pg_exposed if n.startswith(metric[:9]))[:5])})")
+                    return None
+                return pg_exposed[metric] | TARGET_LABELS
+            if component == "prometheus":
+                labels = prometheus_series_labels(metric)
+                if not labels:
+                    failures.append(f"{q['where']}: Prometheus holds no {metric} series (it writes up and ALERTS "
+                                    "itself; a renamed name matches nothing)")
+                    return None
+                return labels
+            if component == "kube-state-metrics":
+                if metric not in ksm_names:
+                    failures.append(f"{q['where']}: {metric} is not a metric of the deployed kube-state-metrics "
+                                    "(observability/tests/third-party/)")
+                    return None
+                return ksm_names[metric] | TARGET_LABELS
+            unchecked.setdefault(component, set()).add(metric)
+            return None
+
         def check_names(q):
-            """Every metric and label exists in /q/metrics, a recording rule or a listed exporter."""
+            """Every metric and label exists where its component serves it (see served_labels)."""
             expr_labels = set()
             for sel in q.get("selectors", []):
                 metric = sel["metric"]
                 if not metric:
                     continue
-                if metric in rule_names:
-                    known = {"service"}
-                elif metric in exposed:
-                    known = exposed[metric] | TARGET_LABELS
-                else:
-                    prefix = next((p for p in exporter_prefixes if metric.startswith(p)), None)
-                    if prefix is None:
-                        failures.append(f"{q['where']}: metric {metric} is neither in the service's /q/metrics "
-                                        "nor a recording rule nor from an exporter listed in live-exclusions.tsv")
-                        continue
-                    known = live_labels(metric)
-                    if not known:
-                        # Absent component: nothing to compare the labels with; the exporter is listed.
-                        expr_labels = None
-                        continue
+                known = served_labels(q, metric)
+                if known is None:
+                    expr_labels = None
+                    continue
                 missing = [lbl for lbl in sel["labels"] if lbl not in known]
                 if missing:
                     failures.append(f"{q['where']}: {metric} has no label(s) {missing} (it has {sorted(known)})")
@@ -381,6 +447,8 @@ def main():
                 counts["excluded"] += 1
                 component, reason = excluded_panels[panel]
                 excluded_reasons.setdefault(f"{component}: {reason}", []).append(q["where"])
+                if q["kind"] == "promql":
+                    check_names(q)  # not evaluated here, but its names must still exist where they are served
                 continue
             if q["kind"] != "promql":
                 failures.append(f"{q['where']}: {q['kind']} query in a panel not listed in live-exclusions.tsv")
@@ -480,6 +548,14 @@ def main():
         log(f"{counts['evaluated']} expressions evaluated (dashboard panels, variables, recording rules), "
             f"{counts['with_data']} with data, {counts['excluded']} excluded; "
             f"{counts['alerts_parsed']} alert expressions accepted by Prometheus")
+        log("metric references checked where they are served: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(name_checks.items())))
+        for component, names in sorted(unchecked.items()):
+            log(f"  not checkable here ({component}: not run in this test): {', '.join(sorted(names))}")
+        for component in ("service", "postgres-exporter", "prometheus"):
+            if not name_checks.get(component):
+                failures.append(f"no query references a metric of {component}: the name check of that component "
+                                "ran on nothing (did the manifest or live-exclusions.tsv change?)")
         for reason, where in sorted(excluded_reasons.items()):
             log(f"  excluded {len(where)} ({reason}): {'; '.join(where)}")
         alerts, _ = prom("/api/v1/alerts")
