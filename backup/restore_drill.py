@@ -162,8 +162,9 @@ pg1-user=shop
                    JAR=self.jar, QUARKUS_OTEL_SDK_DISABLED="true", READY_TIMEOUT="240",
                    # a busy CI machine can take more than the default 3 s for Flyway's first connection
                    QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT="30S")
+        # Beyond READY_TIMEOUT for PostgreSQL's recovery plus the service's start, so local-service.sh says why.
         p = subprocess.run([LOCAL_SERVICE, action], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, timeout=180)
+                           text=True, timeout=600)
         require(p.returncode == 0, f"local-service.sh {action} failed: {p.stdout.strip()}")
 
     def sql(self, query):
