@@ -19,6 +19,8 @@ import javax.sql.DataSource;
 public class ProductRepository {
 
     static final String COLUMNS = "id, sku, name, description, price_cents, stock, created_at, updated_at";
+    /** The search filter; two patterns, bound by {@link #bindPattern}. */
+    static final String SEARCH_FILTER = " WHERE name ILIKE ? ESCAPE '\\' OR sku ILIKE ? ESCAPE '\\'";
     private static final String UNIQUE_VIOLATION = "23505";
     private static final String STRING_TOO_LONG = "22001";
 
@@ -53,36 +55,41 @@ public class ProductRepository {
         }
     }
 
-    /** Products ordered by id; {@code q} matches a case-insensitive substring of the name or the SKU. */
+    /**
+     * Products ordered by id; {@code q} matches a case-insensitive substring of the name or the SKU (served by the
+     * trigram indexes of migration V2). The page is read first: when it is neither empty nor full, it holds the
+     * last matches, so the total is known without a second pass over the matches; only otherwise is it counted.
+     */
     public Page<Product> list(int page, int size, String q) {
         String filter = "";
         String pattern = null;
         if (q != null && !q.isBlank()) {
-            filter = " WHERE name ILIKE ? ESCAPE '\\' OR sku ILIKE ? ESCAPE '\\'";
+            filter = SEARCH_FILTER;
             pattern = "%" + q.trim().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
         }
+        long offset = (long) page * size;
         try (Connection c = dataSource.getConnection()) {
-            long total;
-            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM product" + filter)) {
-                bindPattern(ps, pattern);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    total = rs.getLong(1);
-                }
-            }
             List<Product> items = new ArrayList<>();
-            String sql = "SELECT " + COLUMNS + " FROM product" + filter + " ORDER BY id LIMIT ? OFFSET ?";
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
+            try (PreparedStatement ps = c.prepareStatement(pageSql(filter))) {
                 int i = bindPattern(ps, pattern);
                 ps.setInt(i++, size);
-                ps.setLong(i, (long) page * size);
+                ps.setLong(i, offset);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         items.add(map(rs));
                     }
                 }
             }
-            return new Page<>(items, page, size, total);
+            if (!items.isEmpty() && items.size() < size || items.isEmpty() && offset == 0) {
+                return new Page<>(items, page, size, offset + items.size());
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM product" + filter)) {
+                bindPattern(ps, pattern);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return new Page<>(items, page, size, rs.getLong(1));
+                }
+            }
         } catch (SQLException e) {
             throw new DataAccessException("list products", e);
         }
@@ -109,6 +116,19 @@ public class ProductRepository {
         } catch (SQLException e) {
             throw new DataAccessException("delete product", e);
         }
+    }
+
+    /**
+     * One page in id order. With a search filter the matches are collected first (MATERIALIZED: through the trigram
+     * indexes) and then ordered; left to itself the planner walks the primary key in id order and filters every row,
+     * expecting an early match that a selective term does not give, which reads the whole table.
+     */
+    static String pageSql(String filter) {
+        if (filter.isEmpty()) {
+            return "SELECT " + COLUMNS + " FROM product ORDER BY id LIMIT ? OFFSET ?";
+        }
+        return "WITH matches AS MATERIALIZED (SELECT " + COLUMNS + " FROM product" + filter + ")"
+                + " SELECT " + COLUMNS + " FROM matches ORDER BY id LIMIT ? OFFSET ?";
     }
 
     static Product map(ResultSet rs) throws SQLException {
