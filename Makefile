@@ -27,7 +27,7 @@ help: ## Show this help
 
 # The parts of `make test`, in order. toolchain/test.sh runs them here, or in ci.yml's image when Docker is there
 # and this is not Debian as root, and ends with which passed, failed or could not run (toolchain/README.md).
-TEST_PARTS := test-java test-observability test-compose test-load test-k8s test-workflows test-backup test-breakages
+TEST_PARTS := test-java test-observability test-compose test-load test-k8s test-workflows test-backup test-bench test-breakages
 
 .PHONY: test
 test: ## Everything CI runs (Java suite, stack proofs, load gates, manifests, workflows, restore drill, breakage drill); in CI's image when Docker runs
@@ -60,9 +60,21 @@ run-local: build ## Start the packaged service on a throwaway local PostgreSQL (
 stop-local: ## Stop what run-local started
 	src/test/scripts/local-service.sh stop
 
-.PHONY: bench-tracing
-bench-tracing: build ## Benchmark GET /api/products/{id} with tracing at 100 %, 10 % and off (wrk; prints RPS, p99, CPU per request)
-	src/test/scripts/bench-tracing.sh
+.PHONY: bench
+bench: build ## Benchmark: pgbench -S, GET by id at tracing off/10 %/100 %, search cost, start to ready with the image's JVM (table + target/bench/summary.json)
+	@$(REQUIRE) $@
+	src/test/scripts/bench.sh
+
+.PHONY: test-bench
+test-bench: ## Seconds: the image starts from its trained AOT cache, make bench uses the image's JVM flags and withholds rounds that disagree; shellcheck of the bench scripts
+	@$(REQUIRE) $@
+	python3 src/test/scripts/bench_test.py
+	shellcheck src/test/scripts/bench.sh src/main/docker/aot-train.sh
+
+.PHONY: profile
+profile: build ## CPU flame graphs (SVG, async-profiler) of GET /api/products/{id} at tracing 100 %, 10 % and off, in target/bench/profiles
+	@$(REQUIRE) $@
+	MVN="$(MVN)" src/test/scripts/bench.sh profile
 
 .PHONY: check-java
 check-java:

@@ -10,7 +10,8 @@
 #   src/test/scripts/local-service.sh pause             # stop both but keep the database (start resumes it; the restore drill)
 #
 # Environment (all optional): API_PORT (8080), MGMT_PORT (9000), PG_PORT (15432), LOCAL_DIR (target/local-$API_PORT),
-# JAR (target/quarkus-app/quarkus-run.jar), JAVA_OPTS, and any QUARKUS_* / DEPLOYMENT_ENVIRONMENT variable, passed
+# JAR (target/quarkus-app/quarkus-run.jar), JAVA (java), JAVA_OPTS, READY_POLL (seconds between readiness polls,
+# 0.1), and any QUARKUS_* / DEPLOYMENT_ENVIRONMENT variable, passed
 # through to the service (e.g. QUARKUS_OTEL_SDK_DISABLED=true, QUARKUS_OTEL_TRACES_SAMPLER_ARG=0.1).
 # READY_TIMEOUT (60): seconds to wait for the service's readiness (and for a restored database's recovery).
 # PG_OPTS adds server settings to PostgreSQL's command line (e.g. "-c archive_mode=on", used by the restore drill).
@@ -137,7 +138,7 @@ start_service() {
   QUARKUS_MANAGEMENT_PORT=$MGMT_PORT QUARKUS_MANAGEMENT_HOST=127.0.0.1 \
   QUARKUS_DATASOURCE_JDBC_URL=${QUARKUS_DATASOURCE_JDBC_URL:-jdbc:postgresql://127.0.0.1:$PG_PORT/shop} \
   QUARKUS_DATASOURCE_USERNAME=${QUARKUS_DATASOURCE_USERNAME:-shop} QUARKUS_DATASOURCE_PASSWORD=${QUARKUS_DATASOURCE_PASSWORD:-shop} \
-    nohup java ${JAVA_OPTS:-} -jar "$JAR" >"$SERVICE_LOG" 2>&1 &
+    nohup "${JAVA:-java}" ${JAVA_OPTS:-} -jar "$JAR" >"$SERVICE_LOG" 2>&1 &
   echo $! > "$SERVICE_PID"
   local launched now
   launched=$(date +%s%N)
@@ -150,7 +151,7 @@ start_service() {
     kill -0 "$(cat "$SERVICE_PID")" 2>/dev/null || { tail -n 30 "$SERVICE_LOG" >&2; die "the service exited during start-up"; }
     now=$(date +%s%N)
     [ $(((now - launched) / 1000000000)) -lt "$READY_TIMEOUT" ] || break
-    sleep 0.1
+    sleep "${READY_POLL:-0.1}"
   done
   tail -n 30 "$SERVICE_LOG" >&2
   die "the service did not become ready within $READY_TIMEOUT s"

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Helpers of bench.sh: parse one wrk or pgbench run into a JSON line, read the JVM flags of the Dockerfile's
+ENTRYPOINT, and turn the raw lines of a run into the table and target/bench/summary.json.
+
+A figure is published only when its rounds agree: the spread (max - min) / min of a case's per-round values
+must be at most AGREEMENT (10 %); otherwise the table says "rounds disagree" with the range, and the summary
+lists the figure under "disagree" instead of "figures". Ratios (tracing overhead, service versus pgbench) are
+derived only from published figures.
+
+  bench-report.py entrypoint-flags DOCKERFILE
+  bench-report.py wrk-line ROUND CASE CLK_TCK SERVICE_TICKS PG_TICKS RSS_KIB WARMUP_REQUESTS  < wrk --latency output
+  bench-report.py pgbench-line ROUND CLK_TCK PG_TICKS                          < pgbench output
+  bench-report.py report RAW.jsonl SUMMARY.json CORES CONNECTIONS THREADS DURATION WARMUP ROUNDS ROWS TERM MATCHES JDK FLAGS LOADAVG
+"""
+import json
+import os
+import re
+import sys
+
+AGREEMENT = 0.10
+
+
+def die(msg):
+    sys.exit(f"bench-report: {msg}")
+
+
+def entrypoint_flags(dockerfile):
+    text = open(dockerfile, encoding="utf-8").read().replace("\\\n", " ")
+    m = re.search(r"^ENTRYPOINT\s+(\[.*\])\s*$", text, re.M)
+    if not m:
+        die(f"{dockerfile} has no exec-form ENTRYPOINT")
+    argv = json.loads(m.group(1))
+    if argv[0] != "java" or "-jar" not in argv:
+        die(f"{dockerfile}: ENTRYPOINT is not `java ... -jar ...`: {argv}")
+    for flag in argv[1:argv.index("-jar")]:
+        print(flag)
+
+
+def millis(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if not m:
+        die(f"unreadable wrk latency {text!r}")
+    return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+
+
+def wrk_line(round_, case, clk_tck, service_ticks, pg_ticks, rss_kib, warmup_requests):
+    out = sys.stdin.read()
+    reqs = re.search(r"(\d+) requests in", out)
+    rps = re.search(r"Requests/sec:\s*([\d.]+)", out)
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M)
+    if not (reqs and rps and p50 and p99):
+        die(f"unreadable wrk output:\n{out}")
+    n = int(reqs.group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    hz = int(clk_tck)
+    print(json.dumps({
+        "case": case, "round": int(round_), "requests": n, "rps": float(rps.group(1)),
+        "p50_ms": millis(p50.group(1)), "p99_ms": millis(p99.group(1)),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else "",
+        "service_cpu_us": int(service_ticks) / hz * 1e6 / n, "pg_cpu_us": int(pg_ticks) / hz * 1e6 / n,
+        "rss_mib": int(rss_kib) / 1024, "warmup_requests": int(warmup_requests)}))
+
+
+def pgbench_line(round_, clk_tck, pg_ticks):
+    out = sys.stdin.read()
+    tps = re.search(r"tps = ([\d.]+)", out)
+    n = re.search(r"number of transactions actually processed: (\d+)", out)
+    if not (tps and n):
+        die(f"unreadable pgbench output:\n{out}")
+    print(json.dumps({"case": "pgbench", "round": int(round_), "tps": float(tps.group(1)),
+                      "pg_cpu_us": int(pg_ticks) / int(clk_tck) * 1e6 / int(n.group(1))}))
+
+
+def spread(values):
+    lo, hi = min(values), max(values)
+    return (hi - lo) / lo if lo > 0 else float("inf")
+
+
+def report(raw, summary_path, cores, connections, threads, duration, warmup, rounds, rows, term, matches, jdk, flags, loadavg):
+    lines = [json.loads(line) for line in open(raw, encoding="utf-8") if line.strip()]
+    if not lines:
+        die(f"{raw} is empty: nothing was measured")
+    by_case = {}
+    for line in lines:
+        by_case.setdefault(line["case"], []).append(line)
+
+    figures, disagree, table = {}, {}, []
+
+    def figure(key, label, case, field, unit, fmt):
+        runs = by_case.get(case, [])
+        if not runs:
+            die(f"no runs of case {case} in {raw}")
+        values = [r[field] for r in runs]
+        lo, hi, mean = min(values), max(values), sum(values) / len(values)
+        rng = f"{fmt.format(lo)}–{fmt.format(hi)} {unit}"
+        if spread(values) > AGREEMENT:
+            disagree[key] = {"values": values, "spread": round(spread(values), 3)}
+            table.append((label, f"rounds disagree ({rng}, spread {spread(values):.0%})"))
+        else:
+            figures[key] = round(mean, 3)
+            table.append((label, f"{fmt.format(mean)} {unit} (rounds {rng})"))
+
+    figure("pgbench_tps", "pgbench -S, tps", "pgbench", "tps", "tps", "{:.0f}")
+    figure("pgbench_pg_cpu_us", "pgbench -S, PostgreSQL CPU/transaction", "pgbench", "pg_cpu_us", "µs", "{:.0f}")
+    for t, name in (("off", "tracing off"), ("10", "tracing 10 %"), ("100", "tracing 100 %")):
+        case = f"tracing-{t}"
+        figure(f"by_id_{t}_service_cpu_us", f"GET by id, {name}: service CPU/request", case, "service_cpu_us", "µs", "{:.0f}")
+        figure(f"by_id_{t}_rps", f"GET by id, {name}: req/s", case, "rps", "req/s", "{:.0f}")
+        figure(f"by_id_{t}_p99_ms", f"GET by id, {name}: p99", case, "p99_ms", "ms", "{:.1f}")
+    figure("by_id_100_pg_cpu_us", "GET by id, tracing 100 %: PostgreSQL CPU/request", "tracing-100", "pg_cpu_us", "µs", "{:.0f}")
+    figure("search_pg_cpu_us", f"GET ?q= over {rows} rows: PostgreSQL CPU/request", "search", "pg_cpu_us", "µs", "{:.0f}")
+    figure("search_service_cpu_us", "GET ?q=: service CPU/request", "search", "service_cpu_us", "µs", "{:.0f}")
+    figure("search_rps", "GET ?q=: req/s", "search", "rps", "req/s", "{:.0f}")
+    starts = [r["ready_s"] for r in by_case.get("start", [])]
+    if not starts:
+        die(f"no start-to-ready runs in {raw}")
+    figures["start_to_ready_s_median"] = sorted(starts)[len(starts) // 2]
+    figures["start_to_ready_s_max"] = max(starts)
+    table.append(("start to ready, image JVM settings", f"median {figures['start_to_ready_s_median']:.2f} s, "
+                  f"max {max(starts):.2f} s over {len(starts)} starts"))
+
+    derived = {}
+    base = figures.get("by_id_off_service_cpu_us")
+    for t in ("10", "100"):
+        cpu = figures.get(f"by_id_{t}_service_cpu_us")
+        if base and cpu:
+            derived[f"tracing_{t}_overhead"] = round(cpu / base - 1, 3)
+            table.append((f"tracing {t} % over off, service CPU/request", f"{cpu / base - 1:+.0%}"))
+    if figures.get("by_id_100_rps") and figures.get("pgbench_tps"):
+        ratio = figures["by_id_100_rps"] / figures["pgbench_tps"]
+        derived["by_id_100_rps_over_pgbench_tps"] = round(ratio, 3)
+        table.append(("GET by id at 100 % req/s over pgbench -S tps", f"{ratio:.2f}"))
+    errors = [r for r in lines if r.get("non_2xx") or r.get("socket_errors")]
+    cold = [r for r in lines if "warmup_requests" in r and r["warmup_requests"] < int(os.environ.get("WARMUP_REQUESTS", "0"))]
+
+    print(f"\nmake bench: {rounds} rounds (case order rotating), wrk/pgbench -t{threads} -c{connections}, "
+          f"{duration} s measured after {warmup} s warm-up (pgbench: no warm-up), {cores} cores shared by load generator, "
+          f"service and PostgreSQL; load average at the end {loadavg.split()[0]}")
+    print(f"search term {term!r} matches {matches} of {rows}+ rows; JVM {jdk!r} with {flags}\n")
+    width = max(len(label) for label, _ in table)
+    print(f"| {'figure'.ljust(width)} | value |")
+    print(f"|{'-' * (width + 2)}|-------|")
+    for label, value in table:
+        print(f"| {label.ljust(width)} | {value} |")
+    if errors:
+        print(f"\nWARNING: {len(errors)} measured windows had non-2xx answers or socket errors: "
+              + ", ".join(f"{r['case']} r{r['round']}" for r in errors))
+    if cold:
+        print(f"\nWARNING: {len(cold)} windows were measured before WARMUP_REQUESTS requests of warm-up "
+              "(the machine was too busy to serve them within WARMUP_MAX): "
+              + ", ".join(f"{r['case']} r{r['round']} ({r['warmup_requests']})" for r in cold))
+    if disagree:
+        print(f"\nNOT PUBLISHED: rounds disagree by more than {AGREEMENT:.0%} on {', '.join(sorted(disagree))}; "
+              "the machine was busy: re-run on a quieter one.")
+    summary = {"settings": {"cores": int(cores), "connections": int(connections), "threads": int(threads),
+                            "duration_s": int(duration), "warmup_s": int(warmup), "rounds": int(rounds),
+                            "search_rows": int(rows), "search_term": term, "search_matches": int(matches),
+                            "jvm": jdk, "jvm_flags": flags, "loadavg_at_end": loadavg.strip()},
+               "figures": figures, "derived": derived, "disagree": disagree,
+               "windows_with_errors": len(errors), "windows_under_warmed": len(cold), "runs": lines}
+    with open(summary_path, "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2)
+        f.write("\n")
+    print(f"\nsummary: {summary_path}")
+
+
+def main():
+    if len(sys.argv) < 2:
+        die("usage: see the module docstring")
+    cmd, args = sys.argv[1], sys.argv[2:]
+    commands = {"entrypoint-flags": (entrypoint_flags, 1), "wrk-line": (wrk_line, 7),
+                "pgbench-line": (pgbench_line, 3), "report": (report, 14)}
+    if cmd not in commands or len(args) != commands[cmd][1]:
+        die(f"unknown command or wrong arguments: {sys.argv[1:]}")
+    commands[cmd][0](*args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Benchmark of the packaged service on a local PostgreSQL, loopback only (loadtest/README.md, "Benchmark", says
+# what each figure means and how to read a disagreement). One run measures, in ROUNDS rounds whose case order
+# rotates, so a disturbance on a shared machine shows up as rounds that disagree instead of favouring one case:
+#   - pgbench -S (select-only, prepared) against the same PostgreSQL: what the database alone can serve;
+#   - GET /api/products/{id} with tracing off (SDK disabled), sampled at 10 % and at 100 %, spans exported over
+#     OTLP/HTTP to a local sink (otlp-sink.py), driven by wrk;
+#   - GET /api/products?q=... over SEARCH_ROWS products: PostgreSQL CPU per search request;
+# and then start to ready START_RUNS times with the JDK and JVM flags of the container image (Dockerfile
+# ENTRYPOINT, its AOT cache trained by src/main/docker/aot-train.sh exactly as the image build does).
+# CPU per request is utime+stime from /proc over the measured window divided by the requests served: unlike
+# requests/s it does not depend on what else the machine's cores are doing.
+# bench-report.py prints the table and writes target/bench/summary.json; a figure whose rounds differ by more
+# than 10 % is printed as "rounds disagree" and left out of the summary's published figures.
+#
+#   bench.sh          the benchmark
+#   bench.sh profile  CPU flame graphs (async-profiler from Maven Central) of the by-id read at tracing 100 %,
+#                     10 % and off, as SVG in PROFILE_DIR (target/bench/profiles)
+#
+# Warm-up: at least WARMUP seconds and WARMUP_REQUESTS requests (so the JIT has compiled the request path even
+# on a crowded machine), at most WARMUP_MAX seconds; a window measured before WARMUP_REQUESTS is flagged.
+# Environment: ROUNDS (3), DURATION (15 s measured), WARMUP (10 s), WARMUP_REQUESTS (30000), WARMUP_MAX (120 s), CONNECTIONS (16), THREADS (1), START_RUNS (5),
+# SEARCH_ROWS (10000), API_PORT/MGMT_PORT/PG_PORT/SINK_PORT (26080/26900/15440/26318), IMAGE_JAVA (the java of the
+# image's JDK; found under /usr/lib/jvm from JRE_IMAGE in compose/.env when unset). Needs wrk, python3 and the
+# image's JDK (make doctor).
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+
+MODE=${1:-bench}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-15}
+WARMUP=${WARMUP:-10}
+WARMUP_REQUESTS=${WARMUP_REQUESTS:-30000}
+WARMUP_MAX=${WARMUP_MAX:-120}
+CONNECTIONS=${CONNECTIONS:-16}
+THREADS=${THREADS:-1}
+START_RUNS=${START_RUNS:-5}
+SEARCH_ROWS=${SEARCH_ROWS:-10000}
+export API_PORT=${API_PORT:-26080} MGMT_PORT=${MGMT_PORT:-26900} PG_PORT=${PG_PORT:-15440}
+SINK_PORT=${SINK_PORT:-26318}
+OUT=target/bench
+PROFILE_DIR=${PROFILE_DIR:-$OUT/profiles}
+export LOCAL_DIR=$OUT/local READY_POLL=0.02
+SCRIPTS=src/test/scripts
+APP=target/quarkus-app
+RAW=$OUT/raw.jsonl
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ "$MODE" = bench ] || [ "$MODE" = profile ] || die "usage: $0 [bench|profile]"
+[ -f "$APP/quarkus-run.jar" ] || die "$APP/quarkus-run.jar not found: run make build first"
+# wrk, PostgreSQL, curl, the image's JDK: installed with apt-get as root, else named with how to get them.
+toolchain/tools.sh require "$([ "$MODE" = profile ] && echo profile || echo bench)"
+mkdir -p "$OUT"
+
+# ---- the image's JVM: JDK major version from JRE_IMAGE, flags from the Dockerfile's ENTRYPOINT --------------
+jre_image=$(sed -n 's/^JRE_IMAGE=//p' compose/.env)
+image_major=$(sed -E 's/^[^:]*:([0-9]+).*/\1/' <<<"$jre_image")
+if [ -z "${IMAGE_JAVA:-}" ]; then
+  IMAGE_JAVA=$(printf '%s\n' /usr/lib/jvm/*-"$image_major"*/bin/java /usr/lib/jvm/*-"$image_major"-*/bin/java |
+    grep -v '\*' | head -n 1 || true)
+fi
+[ -x "${IMAGE_JAVA:-}" ] || die "no JDK $image_major found for $jre_image (set IMAGE_JAVA to its bin/java)"
+"$IMAGE_JAVA" -version 2>&1 | grep -q "version \"${image_major}[.\"]" ||
+  die "$IMAGE_JAVA is not JDK $image_major, the JDK of $jre_image"
+app_abs=$(cd "$APP" && pwd)
+# The image copies its JVM options file next to the jar (Dockerfile); so does the benchmark.
+[ ! -f src/main/docker/jvm.options ] || cp src/main/docker/jvm.options "$APP/jvm.options"
+# The flags between "java" and "-jar" in the ENTRYPOINT, with /deployments (the image's app folder) mapped to ours.
+mapfile -t IMAGE_FLAGS < <(python3 "$SCRIPTS/bench-report.py" entrypoint-flags src/main/docker/Dockerfile | sed "s#/deployments#$app_abs#g")
+[ "${#IMAGE_FLAGS[@]}" -gt 0 ] || die "no JVM flags found in the Dockerfile's ENTRYPOINT"
+export JAVA=$IMAGE_JAVA JAVA_OPTS="${IMAGE_FLAGS[*]}"
+
+# The AOT cache, trained the way the image build trains it; redone when the jar is newer than the cache.
+aot=$(printf '%s\n' "${IMAGE_FLAGS[@]}" | sed -n 's/^-XX:AOTCache=//p')
+if [ -n "$aot" ] && { [ ! -f "$aot" ] || [ "$APP/quarkus-run.jar" -nt "$aot" ]; }; then
+  echo "bench: training the AOT cache $aot (src/main/docker/aot-train.sh)" >&2
+  src/main/docker/aot-train.sh "$IMAGE_JAVA" "$app_abs" > "$OUT/aot-train.log" 2>&1 ||
+    { tail -n 30 "$OUT/aot-train.log" >&2; die "AOT training failed (log: $OUT/aot-train.log)"; }
+fi
+
+clk_tck=$(getconf CLK_TCK)
+service_pid() { cat "$LOCAL_DIR/service.pid"; }
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# PostgreSQL's CPU: the postmaster with its reaped children, plus every live child (the pool's backends).
+pg_ticks() {
+  local pm t=0 c
+  pm=$(head -n 1 "$LOCAL_DIR/pgdata/postmaster.pid")
+  t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
+  for c in $(<"/proc/$pm/task/$pm/children"); do
+    t=$((t + $(proc_ticks "$c" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+pg_bin() { printf '%s\n' /usr/lib/postgresql/*/bin | grep -v '\*' | sort -V | tail -n 1; }
+psql_shop() { PGPASSWORD=shop "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U shop -v ON_ERROR_STOP=1 -qtA "$@"; }
+
+sink=""
+cleanup() {
+  "$SCRIPTS/local-service.sh" stop >/dev/null 2>&1 || true
+  if [ -n "$sink" ]; then kill "$sink" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+python3 "$SCRIPTS/otlp-sink.py" "$SINK_PORT" > "$OUT/sink.log" 2>&1 &
+sink=$!
+
+# Restart the service with the given environment; prints its start-to-ready seconds. A long acquisition timeout
+# keeps a start on a crowded machine from failing Flyway's first connection; it changes nothing while the pool
+# has connections to hand out, which is all the measured windows see.
+restart() {
+  env "$@" QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT=30S QUARKUS_OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" \
+    "$SCRIPTS/local-service.sh" service-restart | sed -n 's/.*ready after \([0-9.]*\) s.*/\1/p'
+}
+tracing_env() {
+  case $1 in
+    off) echo QUARKUS_OTEL_SDK_DISABLED=true ;;
+    10) echo QUARKUS_OTEL_TRACES_SAMPLER_ARG=0.1 ;;
+    100) echo QUARKUS_OTEL_TRACES_SAMPLER_ARG=1.0 ;;
+  esac
+}
+
+# Drive URL until WARMUP seconds and WARMUP_REQUESTS requests have passed, or WARMUP_MAX seconds; prints the count.
+warm_up() {
+  local url=$1 start=$SECONDS n=0
+  while [ $((SECONDS - start)) -lt "$WARMUP" ] ||
+        { [ "$n" -lt "$WARMUP_REQUESTS" ] && [ $((SECONDS - start)) -lt "$WARMUP_MAX" ]; }; do
+    n=$((n + $(wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "$url" | awk '/requests in/ {print $1}')))
+  done
+  echo "$n"
+}
+
+# wrk over one URL for the measured window, with service and PostgreSQL CPU; appends one JSON line to $RAW.
+measure_wrk() {
+  local round=$1 case=$2 url=$3 pid s0 s1 p0 p1 out warm
+  pid=$(service_pid)
+  warm=$(warm_up "$url")
+  s0=$(proc_ticks "$pid"); p0=$(pg_ticks)
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url")
+  s1=$(proc_ticks "$pid"); p1=$(pg_ticks)
+  python3 "$SCRIPTS/bench-report.py" wrk-line "$round" "$case" "$clk_tck" "$((s1 - s0))" "$((p1 - p0))" \
+    "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")" "$warm" <<<"$out" >> "$RAW"
+}
+
+measure_pgbench() {
+  local round=$1 p0 p1 out
+  p0=$(pg_ticks)
+  out=$(PGPASSWORD=shop "$(pg_bin)/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U shop -n -S -M prepared \
+        -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" pgbench 2>&1)
+  p1=$(pg_ticks)
+  python3 "$SCRIPTS/bench-report.py" pgbench-line "$round" "$clk_tck" "$((p1 - p0))" <<<"$out" >> "$RAW"
+}
+
+new_product() {
+  curl -fsS -X POST "http://127.0.0.1:$API_PORT/api/products" -H 'Content-Type: application/json' \
+    -d "{\"sku\":\"BENCH-$RANDOM$RANDOM\",\"name\":\"Bench\",\"priceCents\":100,\"stock\":1}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+
+# ---- set-up: PostgreSQL, the schema (first start), search rows, pgbench tables --------------------------------
+echo "bench: first start (PostgreSQL, migrations)" >&2
+restart "$(tracing_env 100)" >/dev/null
+product=$(new_product)
+# Search rows: names of random words, so a substring matches a few rows among many, as a shopper's query would.
+psql_shop -d shop -c "INSERT INTO product (sku, name, price_cents, stock)
+  SELECT 'SEARCH-' || g, 'Item ' || substr(md5(g::text), 1, 8) || ' ' || substr(md5((g * 7)::text), 1, 6), 100, 1
+  FROM generate_series(1, $SEARCH_ROWS) g ON CONFLICT (sku) DO NOTHING; ANALYZE product;"
+search_term=$(psql_shop -d shop -c "SELECT substr(md5('42'), 3, 4)")
+search_matches=$(psql_shop -d shop -c "SELECT count(*) FROM product WHERE name ILIKE '%$search_term%'")
+if [ "$MODE" = bench ]; then
+  psql_shop -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'pgbench'" | grep -q 1 ||
+    psql_shop -d postgres -c "CREATE DATABASE pgbench"
+  PGPASSWORD=shop "$(pg_bin)/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U shop -i -q -s 1 pgbench > "$OUT/pgbench-init.log" 2>&1
+fi
+by_id="http://127.0.0.1:$API_PORT/api/products/$product"
+search="http://127.0.0.1:$API_PORT/api/products?q=$search_term"
+
+# ---- profile mode -------------------------------------------------------------------------------------------
+if [ "$MODE" = profile ]; then
+  ap_version=$(sed -n 's:.*<async-profiler.version>\(.*\)</async-profiler.version>.*:\1:p' pom.xml)
+  case $(uname -m) in x86_64) ap_arch=linux-x64 ;; aarch64) ap_arch=linux-arm64 ;; *) die "no async-profiler for $(uname -m)" ;; esac
+  ap_dir=target/async-profiler
+  if [ ! -f "$ap_dir/$ap_arch/libasyncProfiler.so" ]; then
+    ${MVN:-mvn -B -ntp} -q dependency:copy -Dartifact="tools.profiler:async-profiler:$ap_version:jar:$ap_arch" \
+      -DoutputDirectory="$ap_dir" >&2
+    (cd "$ap_dir" && python3 -m zipfile -e "async-profiler-$ap_version-$ap_arch.jar" .)
+  fi
+  lib=$(cd "$ap_dir/$ap_arch" && pwd)/libasyncProfiler.so
+  jcmd=$(dirname "$IMAGE_JAVA")/jcmd
+  mkdir -p "$PROFILE_DIR"
+  for t in 100 10 off; do
+    restart "$(tracing_env "$t")" >/dev/null
+    pid=$(service_pid)
+    echo "bench: tracing $t: warmed up with $(warm_up "$by_id") requests" >&2
+    collapsed=$(pwd)/$PROFILE_DIR/by-id-tracing-$t.collapsed
+    # jcmd would read "a=b" as a named argument: the agent's options go in literal double quotes.
+    "$jcmd" "$pid" JVMTI.agent_load "$lib" '"start,event=cpu,interval=1ms"' >/dev/null
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$by_id" | awk '/Requests\/sec/' >&2
+    "$jcmd" "$pid" JVMTI.agent_load "$lib" "\"stop,collapsed,file=$collapsed\"" >/dev/null
+    python3 "$SCRIPTS/flamegraph-svg.py" "$collapsed" "$PROFILE_DIR/by-id-tracing-$t.svg" \
+      "GET /api/products/{id}, tracing $t, wrk -c$CONNECTIONS, CPU ($(git rev-parse --short HEAD))"
+    echo "bench: $PROFILE_DIR/by-id-tracing-$t.svg" >&2
+  done
+  exit 0
+fi
+
+# ---- the rounds ---------------------------------------------------------------------------------------------
+: > "$RAW"
+cases=(pgbench off 10 100 search)
+for round in $(seq 1 "$ROUNDS"); do
+  for i in "${!cases[@]}"; do
+    c=${cases[$(((i + round - 1) % ${#cases[@]}))]}
+    echo "bench: round $round, $c" >&2
+    case $c in
+      pgbench) measure_pgbench "$round" ;;
+      search) restart "$(tracing_env 100)" >/dev/null; measure_wrk "$round" search "$search" ;;
+      *) restart "$(tracing_env "$c")" >/dev/null; measure_wrk "$round" "tracing-$c" "$by_id" ;;
+    esac
+  done
+done
+
+# ---- start to ready with the image's JVM settings (the service's own readiness, database included) ----------
+for run in $(seq 1 "$START_RUNS"); do
+  s=$(restart "$(tracing_env 100)")
+  echo "{\"case\": \"start\", \"round\": $run, \"ready_s\": $s}" >> "$RAW"
+done
+"$SCRIPTS/local-service.sh" stop >/dev/null
+kill "$sink"; wait "$sink" 2>/dev/null || true; sink=""
+
+WARMUP_REQUESTS=$WARMUP_REQUESTS python3 "$SCRIPTS/bench-report.py" report "$RAW" "$OUT/summary.json" \
+  "$(nproc)" "$CONNECTIONS" "$THREADS" "$DURATION" "$WARMUP" "$ROUNDS" "$SEARCH_ROWS" "$search_term" "$search_matches" \
+  "$("$IMAGE_JAVA" -version 2>&1 | head -n 1)" "${IMAGE_FLAGS[*]}" "$(cat /proc/loadavg)"

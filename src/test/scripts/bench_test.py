@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Static checks of what `make bench` measures and of the image start-up it reports (make test-bench, seconds):
+
+- the image starts from an AOT cache trained in its own build: ENTRYPOINT reads jvm.options and -XX:AOTCache,
+  the runtime stage runs aot-train.sh after copying the application, the runtime JDK can use an AOT cache
+  (JEP 514's one-step -XX:AOTCacheOutput needs JDK 25+), and the service is packaged as aot-jar (classes of a
+  fast-jar's own class loader cannot be cached);
+- the benchmark starts the JVM with exactly those flags (bench-report.py entrypoint-flags);
+- the report publishes a figure only when its rounds agree within 10 %, and says so when they do not.
+Run: python3 src/test/scripts/bench_test.py
+"""
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+DOCKERFILE = ROOT / "src/main/docker/Dockerfile"
+REPORT = ROOT / "src/test/scripts/bench-report.py"
+
+
+def run(*args, env=None):
+    return subprocess.run([sys.executable, str(REPORT), *args], capture_output=True, text=True, env=env)
+
+
+def runtime_stage():
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    stages = re.split(r"^FROM ", text, flags=re.M)
+    if len(stages) < 3:
+        raise AssertionError("Dockerfile: expected a build stage and a runtime stage")
+    return stages[-1]
+
+
+class ImageStartsFromAnAotCache(unittest.TestCase):
+
+    def test_entrypoint_reads_the_options_file_and_the_cache(self):
+        flags = run("entrypoint-flags", str(DOCKERFILE))
+        self.assertEqual(flags.returncode, 0, flags.stderr)
+        lines = flags.stdout.split()
+        self.assertIn("@/deployments/jvm.options", lines)
+        self.assertIn("-XX:AOTCache=/deployments/app.aot", lines,
+                      "the image must start from the AOT cache it trains (README, Measured: start to ready)")
+
+    def test_runtime_stage_trains_the_cache_after_copying_the_application(self):
+        stage = runtime_stage()
+        train = stage.find('RUN ["/deployments/aot-train.sh", "java", "/deployments"]')
+        self.assertGreater(train, 0, "the runtime stage must run aot-train.sh with the image's own java")
+        for copied in ("/build/target/quarkus-app/lib/", "/build/target/quarkus-app/app/", "jvm.options"):
+            at = stage.find(copied)
+            self.assertGreater(at, 0, f"the runtime stage must copy {copied}")
+            self.assertLess(at, train, f"{copied} must be in place before the training run")
+        self.assertLess(train, stage.find("USER 185:185"), "train as root, before the image drops privileges")
+
+    def test_runtime_jdk_has_one_step_aot_caches(self):
+        env = (ROOT / "compose/.env").read_text(encoding="utf-8")
+        image = re.search(r"^JRE_IMAGE=(\S+)", env, re.M).group(1)
+        major = int(re.match(r"[^:]+:(\d+)", image).group(1))
+        self.assertGreaterEqual(major, 25, f"{image}: -XX:AOTCacheOutput (JEP 514) needs JDK 25 or newer")
+        default = re.search(r"^ARG JRE_IMAGE=(\S+)", DOCKERFILE.read_text(encoding="utf-8"), re.M).group(1)
+        self.assertEqual(default, image)
+
+    def test_service_is_packaged_with_every_class_on_the_class_path(self):
+        props = (ROOT / "src/main/resources/application.properties").read_text(encoding="utf-8")
+        self.assertRegex(props, r"(?m)^quarkus\.package\.jar\.type=aot-jar$")
+
+    def test_training_run_uses_the_same_options_file_and_writes_the_cache(self):
+        script = (ROOT / "src/main/docker/aot-train.sh").read_text(encoding="utf-8")
+        self.assertIn('"@$app/jvm.options" -XX:AOTCacheOutput="$app/app.aot"', script)
+
+
+class ReportPublishesOnlyAgreeingRounds(unittest.TestCase):
+
+    def report(self, cpu_by_round):
+        lines = []
+        for rnd, cpu in enumerate(cpu_by_round, start=1):
+            lines.append({"case": "pgbench", "round": rnd, "tps": 30000.0, "pg_cpu_us": 50.0})
+            for case in ("tracing-off", "tracing-10", "tracing-100", "search"):
+                lines.append({"case": case, "round": rnd, "requests": 1000, "rps": 5000.0, "p50_ms": 1.0,
+                              "p99_ms": 5.0, "non_2xx": 0, "socket_errors": "", "service_cpu_us": cpu,
+                              "pg_cpu_us": 60.0, "rss_mib": 200.0, "warmup_requests": 40000})
+            lines.append({"case": "start", "round": rnd, "ready_s": 0.9})
+        with tempfile.TemporaryDirectory() as d:
+            raw = os.path.join(d, "raw.jsonl")
+            with open(raw, "w", encoding="utf-8") as f:
+                f.write("".join(json.dumps(line) + "\n" for line in lines))
+            summary = os.path.join(d, "summary.json")
+            out = run("report", raw, summary, "2", "16", "1", "15", "10", str(len(cpu_by_round)), "10000", "abcd", "3",
+                      "openjdk 25", "-XX:AOTCache=x", "1.0 1.0 1.0 1/1 1",
+                      env={**os.environ, "WARMUP_REQUESTS": "30000"})
+            self.assertEqual(out.returncode, 0, out.stderr)
+            with open(summary, encoding="utf-8") as f:
+                return out.stdout, json.load(f)
+
+    def test_agreeing_rounds_are_published(self):
+        stdout, summary = self.report([200.0, 205.0, 210.0])
+        self.assertAlmostEqual(summary["figures"]["by_id_off_service_cpu_us"], 205.0)
+        self.assertEqual(summary["disagree"], {})
+        self.assertNotIn("NOT PUBLISHED", stdout)
+
+    def test_rounds_more_than_ten_percent_apart_are_withheld(self):
+        stdout, summary = self.report([200.0, 205.0, 240.0])
+        self.assertNotIn("by_id_off_service_cpu_us", summary["figures"])
+        self.assertIn("by_id_off_service_cpu_us", summary["disagree"])
+        self.assertIn("NOT PUBLISHED", stdout)
+        self.assertIn("rounds disagree", stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
