@@ -9,14 +9,14 @@
 #
 #   aot-train.sh JAVA APP_DIR     (APP_DIR holds quarkus-run.jar and jvm.options; writes APP_DIR/app.aot)
 #
-# Ports: TRAIN_API_PORT / TRAIN_MGMT_PORT (18080 / 18900), loopback only.
+# Ports: TRAIN_API_PORT / TRAIN_MGMT_PORT (27080 / 27900, next to no other fixed port of the repository), loopback only.
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: aot-train.sh JAVA APP_DIR" >&2; exit 2; }
 java=$1
 app=$2
-api=${TRAIN_API_PORT:-18080}
-mgmt=${TRAIN_MGMT_PORT:-18900}
+api=${TRAIN_API_PORT:-27080}
+mgmt=${TRAIN_MGMT_PORT:-27900}
 if [ ! -f "$app/quarkus-run.jar" ] || [ ! -f "$app/jvm.options" ]; then
   echo "aot-train: $app lacks quarkus-run.jar or jvm.options" >&2; exit 1
 fi

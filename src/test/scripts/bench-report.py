@@ -2,8 +2,9 @@
 """Helpers of bench.sh: parse one wrk or pgbench run into a JSON line, read the JVM flags of the Dockerfile's
 ENTRYPOINT, and turn the raw lines of a run into the table and target/bench/summary.json.
 
-A figure is published only when its rounds agree: the spread (max - min) / min of a case's per-round values
-must be at most AGREEMENT (10 %); otherwise the table says "rounds disagree" with the range, and the summary
+A figure is published only when its rounds agree and were warm: the spread (max - min) / min of a case's
+per-round values must be at most AGREEMENT (10 %), and every window must have had WARMUP_REQUESTS of warm-up;
+otherwise the table says "rounds disagree" with the range, and the summary
 lists the figure under "disagree" instead of "figures". Ratios (tracing overhead, service versus pgbench) are
 derived only from published figures.
 
@@ -87,6 +88,7 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
         by_case.setdefault(line["case"], []).append(line)
 
     figures, disagree, table = {}, {}, []
+    cold = [r for r in lines if "warmup_requests" in r and r["warmup_requests"] < int(os.environ.get("WARMUP_REQUESTS", "0"))]
 
     def figure(key, label, case, field, unit, fmt):
         runs = by_case.get(case, [])
@@ -95,7 +97,11 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
         values = [r[field] for r in runs]
         lo, hi, mean = min(values), max(values), sum(values) / len(values)
         rng = f"{fmt.format(lo)}–{fmt.format(hi)} {unit}"
-        if spread(values) > AGREEMENT:
+        if any(r in cold for r in runs):
+            # Still partly interpreted code: agreeing rounds would only agree on the JIT's cost.
+            disagree[key] = {"values": values, "under_warmed": True}
+            table.append((label, f"under-warmed ({rng})"))
+        elif spread(values) > AGREEMENT:
             disagree[key] = {"values": values, "spread": round(spread(values), 3)}
             table.append((label, f"rounds disagree ({rng}, spread {spread(values):.0%})"))
         else:
@@ -133,7 +139,6 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
         derived["by_id_100_rps_over_pgbench_tps"] = round(ratio, 3)
         table.append(("GET by id at 100 % req/s over pgbench -S tps", f"{ratio:.2f}"))
     errors = [r for r in lines if r.get("non_2xx") or r.get("socket_errors")]
-    cold = [r for r in lines if "warmup_requests" in r and r["warmup_requests"] < int(os.environ.get("WARMUP_REQUESTS", "0"))]
 
     print(f"\nmake bench: {rounds} rounds (case order rotating), wrk/pgbench -t{threads} -c{connections}, "
           f"{duration} s measured after {warmup} s warm-up (pgbench: no warm-up), {cores} cores shared by load generator, "
@@ -152,7 +157,7 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
               "(the machine was too busy to serve them within WARMUP_MAX): "
               + ", ".join(f"{r['case']} r{r['round']} ({r['warmup_requests']})" for r in cold))
     if disagree:
-        print(f"\nNOT PUBLISHED: rounds disagree by more than {AGREEMENT:.0%} on {', '.join(sorted(disagree))}; "
+        print(f"\nNOT PUBLISHED: rounds disagree by more than {AGREEMENT:.0%}, or were under-warmed, on {', '.join(sorted(disagree))}; "
               "the machine was busy: re-run on a quieter one.")
     summary = {"settings": {"cores": int(cores), "connections": int(connections), "threads": int(threads),
                             "duration_s": int(duration), "warmup_s": int(warmup), "rounds": int(rounds),

@@ -74,14 +74,14 @@ class ImageStartsFromAnAotCache(unittest.TestCase):
 
 class ReportPublishesOnlyAgreeingRounds(unittest.TestCase):
 
-    def report(self, cpu_by_round):
+    def report(self, cpu_by_round, warmup=40000):
         lines = []
         for rnd, cpu in enumerate(cpu_by_round, start=1):
             lines.append({"case": "pgbench", "round": rnd, "tps": 30000.0, "pg_cpu_us": 50.0})
             for case in ("tracing-off", "tracing-10", "tracing-100", "search"):
                 lines.append({"case": case, "round": rnd, "requests": 1000, "rps": 5000.0, "p50_ms": 1.0,
                               "p99_ms": 5.0, "non_2xx": 0, "socket_errors": "", "service_cpu_us": cpu,
-                              "pg_cpu_us": 60.0, "rss_mib": 200.0, "warmup_requests": 40000})
+                              "pg_cpu_us": 60.0, "rss_mib": 200.0, "warmup_requests": warmup})
             lines.append({"case": "start", "round": rnd, "ready_s": 0.9})
         with tempfile.TemporaryDirectory() as d:
             raw = os.path.join(d, "raw.jsonl")
@@ -107,6 +107,12 @@ class ReportPublishesOnlyAgreeingRounds(unittest.TestCase):
         self.assertIn("by_id_off_service_cpu_us", summary["disagree"])
         self.assertIn("NOT PUBLISHED", stdout)
         self.assertIn("rounds disagree", stdout)
+
+    def test_under_warmed_windows_are_withheld_even_when_they_agree(self):
+        stdout, summary = self.report([200.0, 205.0, 210.0], warmup=5000)
+        self.assertNotIn("by_id_off_service_cpu_us", summary["figures"])
+        self.assertTrue(summary["disagree"]["by_id_off_service_cpu_us"]["under_warmed"])
+        self.assertIn("under-warmed", stdout)
 
 
 if __name__ == "__main__":
