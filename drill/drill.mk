@@ -8,6 +8,7 @@ DRILL_DIR := drill
 test-breakages: ## Plant every quick-tier breakage of drill/catalogue/ in a scratch copy; each must fail its target
 	@$(REQUIRE) $@
 	python3 $(DRILL_DIR)/tests/test_drill.py
+	python3 $(DRILL_DIR)/drill.py --check-readme README.md
 	python3 $(DRILL_DIR)/drill.py --tier quick
 
 .PHONY: test-breakages-all

@@ -13,6 +13,7 @@ Entry fields (drill/README.md has the full description):
 
 Usage:
   drill.py [--tier quick|all] [--catalogue FILE ...] [--only ID ...] [--list] [--keep]
+  drill.py --check-readme README.md   the catalogue size the README states must be the real one
 
 Python 3 standard library plus PyYAML, like the other checks of the project. No network, no Docker.
 """
@@ -286,6 +287,24 @@ def report(results: list[Result], summary_path: Path) -> bool:
     return not bad
 
 
+# The README states the catalogue's size between these markers: "<N> breakages: <Q> quick ... and <S> slow".
+COUNT_RE = re.compile(r"<!-- drill-count -->(\d+) breakages: (\d+) quick.*?(\d+) slow.*?<!-- /drill-count -->", re.S)
+
+
+def readme_count_problem(text: str, entries: list[Entry]) -> str | None:
+    """None when the README's stated counts are the catalogue's, else a one-line message."""
+    m = COUNT_RE.search(text)
+    if not m:
+        return "no '<!-- drill-count -->N breakages: Q quick ... S slow<!-- /drill-count -->' statement found"
+    stated = tuple(int(g) for g in m.groups())
+    quick = sum(e.tier == "quick" for e in entries)
+    real = (len(entries), quick, len(entries) - quick)
+    if stated != real:
+        return (f"it says {stated[0]} breakages ({stated[1]} quick, {stated[2]} slow), the catalogue holds "
+                f"{real[0]} ({real[1]} quick, {real[2]} slow): update the drill-count statement")
+    return None
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tier", choices=("quick", "all"), default="quick",
@@ -293,6 +312,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--catalogue", action="append", type=Path, help="only this catalogue file (repeatable)")
     ap.add_argument("--only", action="append", help="only the entry with this id (repeatable; any tier)")
     ap.add_argument("--list", action="store_true", help="list the entries and exit")
+    ap.add_argument("--check-readme", type=Path, metavar="FILE",
+                    help="check that FILE states the catalogue's size (all, quick, slow) and exit")
     ap.add_argument("--keep", action="store_true", help="keep the scratch copy after the run")
     ap.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)  # the self-test's fixture repo
     args = ap.parse_args(argv)
@@ -304,6 +325,16 @@ def main(argv: list[str]) -> int:
     except (CatalogueError, OSError) as e:
         print(f"drill: error: {e}", file=sys.stderr)
         return 2
+    if args.check_readme:
+        try:
+            problem = readme_count_problem(args.check_readme.read_text(encoding="utf-8"), entries)
+        except OSError as e:
+            problem = str(e)
+        if problem:
+            print(f"drill: error: {args.check_readme}: {problem}", file=sys.stderr)
+            return 1
+        print(f"drill: {args.check_readme} states the catalogue's size ({len(entries)} breakages)")
+        return 0
     if args.only:
         unknown = set(args.only) - {e.id for e in entries}
         if unknown:

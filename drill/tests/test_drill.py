@@ -138,6 +138,21 @@ class DrillTest(unittest.TestCase):
         code, out = self.drill("--only", "no-such-entry")
         self.assertEqual(code, 2, out)
 
+    def test_the_readme_must_state_the_catalogue_size(self):
+        self.catalogue([entry("limit-raised", "limits.conf", "50", "51", "max_lines", tier="slow"),
+                        entry("harmless-edit", "notes.txt", "nothing", "something", "anything")])
+        readme = self.root / "README.md"
+        for stated, want in (("2 breakages: 1 quick and 1 slow", 0), ("3 breakages: 2 quick and 1 slow", 1),
+                             ("2 breakages: 2 quick and 0 slow", 1)):
+            readme.write_text(f"The catalogue holds\n<!-- drill-count -->{stated}<!-- /drill-count -->.\n")
+            code, out = self.drill("--check-readme", str(readme))
+            self.assertEqual(code, want, f"{stated}: {out}")
+        self.assertIn("the catalogue holds 2 (1 quick, 1 slow)", out)
+        readme.write_text("no statement at all\n")
+        code, out = self.drill("--check-readme", str(readme))
+        self.assertEqual(code, 1, out)
+        self.assertIn("no '<!-- drill-count -->", out)
+
     def test_only_runs_one_entry_whatever_its_tier(self):
         self.catalogue([entry("limit-raised", "limits.conf", "50", "51", "max_lines", tier="slow"),
                         entry("harmless-edit", "notes.txt", "nothing", "something", "anything")])
