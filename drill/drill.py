@@ -20,6 +20,7 @@ Python 3 standard library plus PyYAML, like the other checks of the project. No 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import re
@@ -292,7 +293,13 @@ COUNT_RE = re.compile(r"<!-- drill-count -->(\d+) breakages: (\d+) quick.*?(\d+)
 
 
 def readme_count_problem(text: str, entries: list[Entry]) -> str | None:
-    """None when the README's stated counts are the catalogue's, else a one-line message."""
+    """None when the README's stated counts are the catalogue's and every entry id its tables name (last cell
+    of a row linking drill/catalogue/, globs allowed: `k8s-netpol-*`) matches an entry, else a one-line message."""
+    ids = [e.id for e in entries]
+    for row in (line for line in text.splitlines() if line.startswith("|") and "drill/catalogue/" in line):
+        for named in re.findall(r"`([a-z0-9*]+(?:-[a-z0-9*]+)+)`", row.rstrip().rstrip("|").rsplit("|", 1)[-1]):
+            if not fnmatch.filter(ids, named):
+                return f"it names drill entry {named}, which no catalogue holds"
     m = COUNT_RE.search(text)
     if not m:
         return "no '<!-- drill-count -->N breakages: Q quick ... S slow<!-- /drill-count -->' statement found"
@@ -313,7 +320,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--only", action="append", help="only the entry with this id (repeatable; any tier)")
     ap.add_argument("--list", action="store_true", help="list the entries and exit")
     ap.add_argument("--check-readme", type=Path, metavar="FILE",
-                    help="check that FILE states the catalogue's size (all, quick, slow) and exit")
+                    help="check that FILE states the catalogue's size (all, quick, slow) and names only existing entries")
     ap.add_argument("--keep", action="store_true", help="keep the scratch copy after the run")
     ap.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)  # the self-test's fixture repo
     args = ap.parse_args(argv)
@@ -333,7 +340,7 @@ def main(argv: list[str]) -> int:
         if problem:
             print(f"drill: error: {args.check_readme}: {problem}", file=sys.stderr)
             return 1
-        print(f"drill: {args.check_readme} states the catalogue's size ({len(entries)} breakages)")
+        print(f"drill: {args.check_readme} states the catalogue's size ({len(entries)} breakages) and names only its entries")
         return 0
     if args.only:
         unknown = set(args.only) - {e.id for e in entries}
