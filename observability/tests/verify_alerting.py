@@ -8,18 +8,21 @@ Everything on loopback, only processes started here, all stopped at the end:
     (span export off, database acquisition timeout 10 s instead of 3 s so start-up survives a loaded machine);
   - Debian's prometheus-postgres-exporter, blackbox exporter 0.23 (observability/blackbox/blackbox.yml as shipped)
     and Alertmanager 0.25 (observability/alertmanager/alertmanager.yml and its templates as shipped: routes,
-    timers, inhibitions; only the receivers' addresses point at the sinks below);
+    inhibitions, receivers; its timers divided by 10, the receivers' addresses pointed at the sinks below);
   - Debian's Prometheus 2.42 with the repository's rule files, scraping every 2 s and evaluating every 1 s. Its
     configuration is derived from prometheus.yml: loopback targets, the alerting target, no Grafana probe (no
     Grafana here). The service is scraped through verify_live.py's ExemplarShim (2.42 rejects exemplars on _count);
   - an SMTP sink and a webhook sink (Python standard library) that record every notification.
 
-What the test copy of the rules changes, and nothing else: in rules/shop-slo.yml every range window is divided by
-60 (5m -> 5s, 30m -> 30s, 1h -> 60s, 2h -> 120s, 6h -> 360s, 1d -> 1440s, 3d -> 4320s), so a burn rate reacts in
-seconds instead of minutes and hours. Thresholds, expressions, `for:` durations (2m for the fast burns), labels
-and annotations are unchanged; the burn-rate maths at the real windows is covered by `promtool test rules`. The
-other rule files (shop-alerts.yml: ShopDown and PostgresDown `for: 1m`; probes.yml; watchdog.yml) are used as
-shipped. Keeping `for:` matters: PostgresDown (1m) fires before the burn alerts (2m) it inhibits, as in production.
+What the test copies change, and nothing else (durations and loopback addresses; the derivation checks this,
+`--check-derivation` or `make obs-alerting-derivation` runs that check alone): in rules/shop-slo.yml every range
+window is divided by 60 (5m -> 5s, 1h -> 60s, 3d -> 4320s), so a burn rate reacts in seconds; every other duration
+is divided by 10: each rule file's `for:` (PostgresDown and ShopDown 1m -> 6s, fast burns 2m -> 12s), the other
+rule files' windows (the probe's 2m average -> 12s), Alertmanager's group_wait, group_interval, repeat_interval and
+resolve_timeout (the pager's 10s/1m/1h -> 1s/6s/6m) and Prometheus' alert resend delay. Thresholds, expressions,
+labels, annotations, routes, receivers, inhibitions and templates are the shipped ones; the burn-rate maths at the
+real windows is covered by `promtool test rules`. One factor keeps the order of `for:`: PostgresDown still fires
+before the burn and probe alerts it inhibits, as in production. Printed times are test time (divided by 10).
 
 Faults, each measured from the fault to the notification and from the repair to the resolved notification:
   1. PostgreSQL stopped: PostgresDown pages (e-mail to oncall@ and the pager webhook) while the shop's burn and
@@ -30,6 +33,7 @@ Also: the Watchdog reaches the heartbeat webhook, and no notification ever reach
 Alertmanager: https://prometheus.io/docs/alerting/latest/configuration/  Webhook payload: #webhook_config there.
 """
 import calendar
+import copy
 import email
 import email.policy
 import json
@@ -61,9 +65,13 @@ PORT = {k: int(os.environ[k]) for k in PORTS}
 ROOT = live.ROOT
 OBS = os.path.join(ROOT, "observability")
 AM_URL = f"http://127.0.0.1:{PORT['AM_PORT']}"
-# Upper bounds of each wait. Expected: about 75 s to a page (for: 1m + group_wait 10 s), 2m20s for a fast burn,
-# up to a minute more for a resolved notification (group_interval 1m); generous for a loaded 2-core machine.
+# Upper bounds of each wait, generous for a loaded 2-core machine. Expected in test time (TIME_SCALE below): about
+# 10 s to a page (for: 6 s + group_wait 1 s + a scrape), 15-20 s for a fast burn, a few seconds more for a
+# resolved notification (group_interval 6 s); a service restart adds its start-up.
 NOTIFY_TIMEOUT = int(os.environ.get("ALERTING_NOTIFY_TIMEOUT", "300"))
+# How long a firing symptom must stay without notification to show its inhibition: ten times the test's pager
+# group_wait (1 s), as the shipped test held 25 s against 10 s plus margin for a loaded machine.
+INHIBIT_HOLD = 10
 failures = []
 
 
@@ -180,33 +188,178 @@ class WebhookSink(httpserver.ThreadingHTTPServer):
 
 
 # ---- configurations derived for loopback ----------------------------------------------------------------------
-def scaled_slo_rules(src, dst):
-    """shop-slo.yml with every range window divided by 60 (see the module docstring); nothing else changes."""
-    text = open(src, encoding="utf-8").read()
-    seconds = {"m": 60, "h": 3600, "d": 86400}
-    windows = re.findall(r"\[(\d+)([mhd])\]", text)
-    if not windows:
-        raise SystemExit(f"verify_alerting: no range windows found in {src}")
-    text = re.sub(r"\[(\d+)([mhd])\]", lambda m: f"[{int(m.group(1)) * seconds[m.group(2)] // 60}s]", text)
-    open(dst, "w", encoding="utf-8").write(text)
-    return len(windows)
+# Test time. The test copies divide time so that a run keeps to minutes; production meanings stay in the shipped
+# files (and in `promtool test rules`, which evaluates them at their real windows):
+#   - SLO_WINDOW_SCALE: the range windows of shop-slo.yml (5m -> 5s ... 3d -> 4320s), so a burn rate reacts in
+#     seconds and its long windows fill during the run;
+#   - TIME_SCALE: everything else that is a duration: every `for:` / `keep_firing_for:` of every rule file, the
+#     other rule files' range windows (the probe's 2m average -> 12 s: 6 probes at the test's 2 s scrape, the
+#     shipped 8 at 15 s), Alertmanager's group_wait / group_interval / repeat_interval / resolve_timeout and
+#     Prometheus' resend delay. One factor for all of them keeps their order: PostgresDown (for 1m -> 6 s) still
+#     fires before the fast burns (2m -> 12 s) and the failing probe (2m average, for 1m) that it inhibits.
+# Times printed by the test are in test time.
+SLO_WINDOW_SCALE = 60
+TIME_SCALE = 10
+AM_TIMING_KEYS = ("group_wait", "group_interval", "repeat_interval", "resolve_timeout")
+AM_RESOLVE_TIMEOUT_DEFAULT = "5m"  # global.resolve_timeout when unset (Alertmanager 0.25, config/config.go)
+PROM_RESEND_DELAY_DEFAULT = "1m"   # Prometheus --rules.alert.resend-delay default (2.42, cmd/prometheus/main.go)
+DURATION = re.compile(r"(\d+)(ms|[smhdwy])")
+UNIT_MS = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, "d": 86400000, "w": 604800000, "y": 31536000000}
+
+
+def duration_ms(text):
+    """A Prometheus/Alertmanager duration (1h30m, 10s, 0s) in milliseconds."""
+    text = str(text)
+    parts = DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise SystemExit(f"verify_alerting: {text!r} is not a duration")
+    return sum(int(n) * UNIT_MS[u] for n, u in parts)
+
+
+def scaled(text, factor):
+    """A duration divided by factor, written in seconds (milliseconds when not whole)."""
+    ms = duration_ms(text) // factor
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+
+
+def scaled_rules(text, window_factor):
+    """A rule file's text with its range windows divided by window_factor and every `for:` / `keep_firing_for:`
+    by TIME_SCALE; nothing else changes (rules_differences checks that). Returns (text, windows, fors)."""
+    windows = re.findall(r"\[(\d+[smhdwy])\]", text)
+    text = re.sub(r"\[(\d+[smhdwy])\]", lambda m: f"[{scaled(m.group(1), window_factor)}]", text)
+    fors = re.findall(r"^(\s*)(for|keep_firing_for): (\S+)$", text, flags=re.M)
+    text = re.sub(r"^(\s*)(for|keep_firing_for): (\S+)$",
+                  lambda m: f"{m.group(1)}{m.group(2)}: {scaled(m.group(3), TIME_SCALE)}", text, flags=re.M)
+    return text, len(windows), len(fors)
+
+
+def rules_differences(shipped, derived):
+    """What differs between a rule file and its test copy other than the durations of windows and `for:`."""
+    blank = lambda t: DURATION.sub("<d>", t)  # noqa: E731
+    a, b = blank(shipped).splitlines(), blank(derived).splitlines()
+    if len(a) != len(b):
+        return [f"{len(b)} lines instead of {len(a)}"]
+    return [f"line {n}: {y.strip()!r} instead of {x.strip()!r}" for n, (x, y) in enumerate(zip(a, b), 1) if x != y]
+
+
+def derived_rule_files(work):
+    """Test copies of every rule file (see TIME_SCALE) in work/rules; returns their paths."""
+    rules_dir = os.path.join(OBS, "prometheus", "rules")
+    os.makedirs(os.path.join(work, "rules"), exist_ok=True)
+    paths, fors = [], 0
+    for name in sorted(n for n in os.listdir(rules_dir) if n.endswith(".yml")):
+        text = open(os.path.join(rules_dir, name), encoding="utf-8").read()
+        factor = SLO_WINDOW_SCALE if name == "shop-slo.yml" else TIME_SCALE
+        copy_text, windows, n_for = scaled_rules(text, factor)
+        if name == "shop-slo.yml" and not windows:
+            raise SystemExit(f"verify_alerting: no range windows found in {name}")
+        diff = rules_differences(text, copy_text)
+        if diff:
+            raise SystemExit(f"verify_alerting: the test copy of {name} differs in more than durations: {diff[:3]}")
+        fors += n_for
+        path = os.path.join(work, "rules", name)
+        open(path, "w", encoding="utf-8").write(copy_text)
+        paths.append(path)
+    if not paths or not fors:
+        raise SystemExit("verify_alerting: no rule files, or no `for:` in them, to derive test copies from")
+    log(f"rules: test copies of {len(paths)} rule files, `for:` ({fors}) and range windows divided by {TIME_SCALE}, "
+        f"shop-slo.yml's windows by {SLO_WINDOW_SCALE}")
+    return paths
+
+
+def am_addresses():
+    """The loopback addresses the test copy of alertmanager.yml sends to (the only non-timing changes)."""
+    return {"smtp_smarthost": f"127.0.0.1:{PORT['SMTP_PORT']}",
+            "webhook": lambda receiver: f"http://127.0.0.1:{PORT['HOOK_PORT']}/{receiver}",
+            "template": lambda t: os.path.join(OBS, "alertmanager", t)}
+
+
+def scale_route_timers(route):
+    """Divide the timers of a route and its children by TIME_SCALE, in place; returns how many were scaled."""
+    n = 0
+    for key in AM_TIMING_KEYS[:3]:
+        if key in route:
+            route[key] = scaled(route[key], TIME_SCALE)
+            n += 1
+    return n + sum(scale_route_timers(r) for r in route.get("routes") or [])
+
+
+def derive_alertmanager(shipped):
+    """alertmanager.yml for the test: timers divided by TIME_SCALE, receivers' addresses pointed at the sinks."""
+    cfg = copy.deepcopy(shipped)
+    addr = am_addresses()
+    cfg["global"]["smtp_smarthost"] = addr["smtp_smarthost"]
+    cfg["global"]["resolve_timeout"] = scaled(shipped["global"].get("resolve_timeout", AM_RESOLVE_TIMEOUT_DEFAULT),
+                                              TIME_SCALE)
+    cfg["templates"] = [addr["template"](t) for t in cfg.get("templates", [])]
+    for r in cfg["receivers"]:
+        for w in r.get("webhook_configs") or []:
+            w["url"] = addr["webhook"](r["name"])
+    if not scale_route_timers(cfg["route"]):
+        raise SystemExit("verify_alerting: alertmanager.yml's routes have no timers to scale")
+    return cfg
+
+
+def alertmanager_differences(shipped, derived):
+    """Every difference between the shipped and the derived alertmanager.yml other than the timing keys (divided
+    by TIME_SCALE) and the sink addresses: a test copy must never hide a routing, receiver, inhibition or
+    template change. Returns (problems, number of allowed differences seen)."""
+    addr = am_addresses()
+    problems, allowed = [], [0]
+
+    def expected(path, old):
+        key = path[-1]
+        if key in AM_TIMING_KEYS and (path[0] == "route" or path == ["global", "resolve_timeout"]):
+            return scaled(old if old is not None else AM_RESOLVE_TIMEOUT_DEFAULT, TIME_SCALE)
+        if path == ["global", "smtp_smarthost"]:
+            return addr["smtp_smarthost"]
+        if path[0] == "templates" and len(path) == 2 and old is not None:
+            return addr["template"](old)
+        if len(path) == 5 and path[0] == "receivers" and path[2] == "webhook_configs" and key == "url":
+            return addr["webhook"](shipped["receivers"][path[1]]["name"])
+        return KeyError  # not a key the derivation may change
+
+    def walk(a, b, path):
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in list(a) + [k for k in b if k not in a]:
+                walk(a.get(k), b.get(k), path + [k]) if k in a and k in b else diff(a.get(k), b.get(k), path + [k])
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(x, y, path + [i])
+        elif a != b:
+            diff(a, b, path)
+
+    def diff(a, b, path):
+        want = expected(path, a)
+        where = ".".join(str(p) for p in path)
+        if want is KeyError:
+            problems.append(f"{where}: {b!r} instead of {a!r} (only {', '.join(AM_TIMING_KEYS)} and the sink "
+                            "addresses may differ)")
+        elif b != want:
+            problems.append(f"{where}: {b!r}, expected {want!r}")
+        else:
+            allowed[0] += 1
+
+    walk(shipped, derived, [])
+    return problems, allowed[0]
 
 
 def alertmanager_config(work):
-    """alertmanager.yml as shipped, with the receivers' addresses pointed at the sinks."""
+    """The test copy of alertmanager.yml (derive_alertmanager), written and read back, then checked against the
+    shipped file (alertmanager_differences)."""
     src = os.path.join(OBS, "alertmanager", "alertmanager.yml")
-    cfg = yaml.safe_load(open(src, encoding="utf-8"))
-    cfg["global"]["smtp_smarthost"] = f"127.0.0.1:{PORT['SMTP_PORT']}"
-    cfg["templates"] = [os.path.join(OBS, "alertmanager", t) for t in cfg.get("templates", [])]
-    hooks = 0
-    for r in cfg["receivers"]:
-        for w in r.get("webhook_configs") or []:
-            w["url"] = f"http://127.0.0.1:{PORT['HOOK_PORT']}/{r['name']}"
-            hooks += 1
-    if not hooks:
+    shipped = yaml.safe_load(open(src, encoding="utf-8"))
+    cfg = derive_alertmanager(shipped)
+    if not any(r.get("webhook_configs") for r in cfg["receivers"]):
         raise SystemExit("verify_alerting: alertmanager.yml has no webhook receiver to point at the sink")
     path = os.path.join(work, "alertmanager.yml")
     yaml.safe_dump(cfg, open(path, "w", encoding="utf-8"), sort_keys=False)
+    problems, allowed = alertmanager_differences(shipped, yaml.safe_load(open(path, encoding="utf-8")))
+    if problems or not allowed:
+        raise SystemExit("verify_alerting: the test copy of alertmanager.yml differs from the shipped one beyond "
+                         f"timing keys and sink addresses: {problems or ['no timing key scaled at all']}")
+    log(f"Alertmanager: test copy differs from alertmanager.yml in {allowed} timing keys and sink addresses only "
+        f"(timers divided by {TIME_SCALE})")
     return path
 
 
@@ -214,17 +367,7 @@ def prometheus_config(work, shop_target):
     """prometheus.yml for loopback: fast intervals, the test rule files, the alerting target, running jobs only."""
     cfg = yaml.safe_load(open(os.path.join(OBS, "prometheus", "prometheus.yml"), encoding="utf-8"))
     cfg["global"].update({"scrape_interval": "2s", "scrape_timeout": "2s", "evaluation_interval": "1s"})
-    rules_dir = os.path.join(OBS, "prometheus", "rules")
-    rule_files = []
-    for name in sorted(os.listdir(rules_dir)):
-        path = os.path.join(rules_dir, name)
-        if name == "shop-slo.yml":
-            path = os.path.join(work, name)
-            log(f"rules: test copy of shop-slo.yml with {scaled_slo_rules(os.path.join(rules_dir, name), path)} "
-                "range windows divided by 60 (for: unchanged)")
-        if name.endswith(".yml"):
-            rule_files.append(path)
-    cfg["rule_files"] = rule_files
+    cfg["rule_files"] = derived_rule_files(work)
     if not cfg.get("alerting", {}).get("alertmanagers"):
         raise SystemExit("verify_alerting: prometheus.yml has no alerting section: Prometheus would alert nobody")
     cfg["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{PORT['AM_PORT']}"]}]}]}
@@ -365,15 +508,38 @@ def notified(inbox, alertname, since):
             and st == "firing" and started_at(a) >= since - 1]
 
 
+def firing_pages():
+    return sorted(n for n, a in firing_in_prometheus().items() if a["labels"].get("severity") == "page")
+
+
 def quiet_period(what, seconds=90):
-    """Wait until nothing but the Watchdog fires (faults of the previous step have healed)."""
-    ok = wait_until(what, lambda: set(firing_in_prometheus()) <= {"Watchdog"}, seconds, 2)
+    """Wait until no page fires (the pages of the previous step have healed). Tickets may go on firing: in test
+    time the slow burns (for: 15m -> 90 s) do fire after the first fault and clear only when their long window
+    (6h -> 360 s) has forgotten it; no fault of this test is about them."""
+    ok = wait_until(what, lambda: not firing_pages(), seconds, 2)
     if not ok:
-        log(f"still firing before the next fault: {sorted(firing_in_prometheus())}")
+        log(f"pages still firing before the next fault: {firing_pages()}")
 
 
 # ---- main -----------------------------------------------------------------------------------------------------
+def check_derivation():
+    """--check-derivation: derive the test copies (rules, alertmanager.yml, prometheus.yml) into a scratch folder
+    and run their guards, without starting anything."""
+    work = tempfile.mkdtemp(prefix="obs-alerting-derive-")
+    try:
+        alertmanager_config(work)
+        prometheus_config(work, f"127.0.0.1:{PORT['SHIM_PORT']}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log("derivation checks passed: the test copies differ from the shipped files in durations and addresses only")
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--check-derivation"]:
+        return check_derivation()
+    if sys.argv[1:]:
+        sys.exit(f"usage: {sys.argv[0]} [--check-derivation]")
     for tool in ("prometheus", "prometheus-alertmanager", "prometheus-blackbox-exporter", "prometheus-postgres-exporter"):
         if not shutil.which(tool):
             sys.exit(f"error: {tool} not found: install the Debian package (make doctor lists them)")
@@ -422,6 +588,7 @@ def main():
                                "--cluster.listen-address=", f"--web.external-url={AM_URL}"])
         prom_config = prometheus_config(work, f"127.0.0.1:{PORT['SHIM_PORT']}")
         spawn("prometheus", ["prometheus", f"--config.file={prom_config}",
+                             f"--rules.alert.resend-delay={scaled(PROM_RESEND_DELAY_DEFAULT, TIME_SCALE)}",
                              f"--storage.tsdb.path={work}/prom", f"--web.listen-address=127.0.0.1:{PORT['PROM_PORT']}",
                              "--enable-feature=exemplar-storage", "--storage.tsdb.retention.time=1d"])
         live.wait_for("Prometheus ready", lambda: live.http("GET", f"{live.PROM}/-/ready")[0] == 200, 60)
@@ -448,7 +615,7 @@ def main():
 
         # ---- the Watchdog reaches the heartbeat webhook ----
         # Prometheus may evaluate the first time before its notifier has the Alertmanager target; the alert then
-        # goes out with the next resend, a minute later (--rules.alert.resend-delay, default 1m).
+        # goes out with the next resend (--rules.alert.resend-delay, default 1m, here divided by TIME_SCALE).
         beat = wait_until("Watchdog heartbeat", lambda: [t for t, r, _, a in inbox.hook_alerts(t0)
                                                           if r == "heartbeat" and a["labels"].get("alertname") == "Watchdog"], 150)
         if beat:
@@ -476,7 +643,7 @@ def main():
         if not held:
             fail(f"with PostgreSQL down, {sorted(symptoms)} never all fired in Prometheus: the inhibition is not shown")
         else:
-            time.sleep(25)  # longer than the pager's group_wait (10 s): a notification would have gone out by now
+            time.sleep(INHIBIT_HOLD)  # longer than the pager's group_wait: a notification would have gone out by now
             firing = sorted(set(firing_in_prometheus()) - {"Watchdog"})
             log(f"firing in Prometheus with PostgreSQL down: {firing}")
             # Every symptom firing now that the database-down inhibition names (not only the two awaited) must be
@@ -502,7 +669,7 @@ def main():
         if got:
             measured.append(("service stopped", "ShopDown", got[0] - fault))
         if wait_until("ShopProbeFailing firing", lambda: "ShopProbeFailing" in firing_in_prometheus(), 240, 2):
-            time.sleep(25)
+            time.sleep(INHIBIT_HOLD)
             if notified(inbox, "ShopProbeFailing", fault):
                 fail("ShopProbeFailing was notified while ShopDown fires: the inhibition does not hold")
             else:
@@ -536,7 +703,9 @@ def main():
             fail(f"notifications reached the root's fall-through receiver: {unrouted}")
         log(f"notifications received: {len(inbox.mails)} e-mails, {len(inbox.hooks)} webhook calls")
         for fault_name, what, seconds in measured:
-            log(f"measured: {fault_name:38} -> {what:42} {seconds:6.0f} s")
+            log(f"measured (test time): {fault_name:38} -> {what:42} {seconds:6.0f} s")
+        log(f"test time: `for:`, probe windows, Alertmanager timers and resend delay divided by {TIME_SCALE}, "
+            f"burn-rate windows by {SLO_WINDOW_SCALE}; production times are longer (README: `make demo-fault`)")
         if failures:
             log(f"{len(failures)} failure(s); logs kept in {work}")
             return 1
