@@ -73,7 +73,7 @@ give_back() {
 }
 
 run_native() {
-  local missing_file part status
+  local missing_file part status started
   local passed=() failed=() notrun=()
   missing_file=$(mktemp)
   # shellcheck disable=SC2064 # expand now: the file name is fixed
@@ -82,13 +82,14 @@ run_native() {
     : >"$missing_file"
     printf '\n== make %s\n' "$part"
     status=0
+    started=$SECONDS
     TOOLCHAIN_MISSING_FILE=$missing_file $MAKE -k "$part" || status=$?
     if [ "$status" = 0 ]; then
-      passed+=("$part")
+      passed+=("$part  ($((SECONDS - started)) s)")
     elif [ -s "$missing_file" ]; then
       notrun+=("$part (missing $(sort -u "$missing_file" | paste -sd, - | sed 's/,/, /g'))")
     else
-      failed+=("$part")
+      failed+=("$part  ($((SECONDS - started)) s)")
     fi
   done
   printf '\nmake test: summary\n'
@@ -96,7 +97,7 @@ run_native() {
   for p in "${passed[@]}"; do printf '  passed   %s\n' "$p"; done
   for p in "${failed[@]}"; do printf '  FAILED   %s\n' "$p"; done
   for p in "${notrun[@]}"; do printf '  NOT RUN  %s\n' "$p"; done
-  echo "parts: ${#passed[@]} passed, $((${#failed[@]} + ${#notrun[@]})) failed"
+  echo "parts: ${#passed[@]} passed, $((${#failed[@]} + ${#notrun[@]})) failed, in $SECONDS s"
   if [ ${#failed[@]} -eq 0 ] && [ ${#notrun[@]} -eq 0 ]; then
     echo "make test: all checks passed"
     return 0

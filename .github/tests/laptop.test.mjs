@@ -191,7 +191,7 @@ describe('make test dispatch (toolchain/test.sh)', () => {
     assert.equal(r.code, 0, r.out + r.err);
     assert.deepEqual(sys.log().filter((l) => l.startsWith('make ')), ['make -k test-java', 'make -k test-k8s']);
     assert.equal(sys.log().filter((l) => l.startsWith('docker')).length, 0);
-    assert.match(r.out, /^parts: 2 passed, 0 failed$/m);
+    assert.match(r.out, /^parts: 2 passed, 0 failed, in \d+ s$/m);
     assert.match(r.out, /make test: all checks passed\s*$/);
   });
 
@@ -200,9 +200,9 @@ describe('make test dispatch (toolchain/test.sh)', () => {
     const r = dispatch(sys, ['test-java', 'test-k8s', 'test-workflows']);
     assert.equal(r.code, 1, r.out + r.err);
     assert.deepEqual(sys.log().filter((l) => l.startsWith('make ')), ['make -k test-java', 'make -k test-k8s', 'make -k test-workflows']);
-    assert.match(r.out, /^ {2}passed {3}test-java$/m);
+    assert.match(r.out, /^ {2}passed {3}test-java {2}\(\d+ s\)$/m);
     assert.match(r.out, /^ {2}NOT RUN {2}test-k8s \(missing kubectl\)$/m);
-    assert.match(r.out, /^parts: 2 passed, 1 failed$/m);
+    assert.match(r.out, /^parts: 2 passed, 1 failed, in \d+ s$/m);
     assert.doesNotMatch(r.out, /all checks passed/);
     assert.match(r.err, /could not run here, so this is not CI's result/);
   });
