@@ -213,7 +213,7 @@ describe('make test dispatch (toolchain/test.sh)', () => {
     assert.equal(r.code, 1);
     assert.ok(sys.log().includes('docker info'));
     assert.equal(sys.log().filter((l) => /^docker (run|build)/.test(l)).length, 0);
-    assert.match(r.out, /^ {2}FAILED {3}test-k8s$/m);
+    assert.match(r.out, /^ {2}FAILED {3}test-k8s {2}\(\d+ s\)$/m);
   });
 
   test('inside the container, files the run created in the tree go back to the host user', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, () => {
