@@ -37,6 +37,11 @@ test: ## Everything CI runs (Java suite, stack proofs, load gates, manifests, wo
 test-java: check-java ## Java suite (mvn verify): the whole API contract on a real PostgreSQL, no Docker
 	$(MVN) verify
 
+.PHONY: mutation
+mutation: check-java ## PIT mutation testing of the service (report only, no gate yet: README "Mutation testing"); PIT_CLASSES=dev.shopwatch.problem.* narrows it
+	$(MVN) -Dloadtest.skip=true test-compile org.pitest:pitest-maven:mutationCoverage $(if $(PIT_CLASSES),-Dpitest.targetClasses='$(PIT_CLASSES)')
+	@echo "mutation: report target/pit-reports/index.html"
+
 .PHONY: build
 build: check-java ## Package the service (target/quarkus-app/quarkus-run.jar) unless it is already built
 	@if [ -f $(JAR) ]; then echo "build: $(JAR) exists (make rebuild to force)"; else $(MVN) package -DskipTests; fi
