@@ -87,8 +87,9 @@ start_service() {
   export LOCAL_DIR="target/loadtest-$1"
   "$LOCAL_SERVICE" stop >/dev/null 2>&1 || true
   rm -rf "$LOCAL_DIR"
-  "$LOCAL_SERVICE" start
+  # Set before starting: a start that fails after PostgreSQL is up must still stop it on exit.
   service_started=yes
+  "$LOCAL_SERVICE" start
 }
 stop_service() {
   if [ -n "$service_started" ]; then
