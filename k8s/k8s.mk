@@ -7,6 +7,8 @@ K8S_DIR            := k8s
 KIND_CLUSTER       ?= shop
 # What kind-deploy applies: the default overlay, or a combination such as k8s/tests/kind-keda-request-rate.
 K8S_OVERLAY        ?= $(K8S_DIR)/overlays/kind
+# What kind-deploy-envs applies, in this order: the shared stack, then the environments (k8s/README.md, Environments).
+K8S_ENV_OVERLAYS   ?= $(K8S_DIR)/overlays/observability $(K8S_DIR)/overlays/staging $(K8S_DIR)/overlays/production
 # Remote add-ons, applied by URL at pinned versions (both support Kubernetes 1.32, the node image's version).
 METRICS_SERVER_VERSION ?= v0.7.2
 INGRESS_NGINX_VERSION  ?= controller-v1.12.3
@@ -42,6 +44,10 @@ kind-cnpg: ## Install the CloudNativePG operator (pinned, CNPG_VERSION) into an 
 kind-deploy: ## Apply the kind overlay (K8S_OVERLAY=...) with kubectl apply -k and wait until every workload is ready
 	$(K8S_DIR)/scripts/kind-deploy.sh
 
+.PHONY: kind-deploy-envs
+kind-deploy-envs: ## Apply the shared stack (namespace observability) and the staging and production environments, wait until ready
+	K8S_OVERLAYS="$(K8S_ENV_OVERLAYS)" $(K8S_DIR)/scripts/kind-deploy.sh
+
 .PHONY: kind-load
 kind-load: ## Gatling stress through the ingress (http://localhost) while printing the HPA replica count over time
 	MAKE="$(MAKE)" $(K8S_DIR)/scripts/kind-load.sh
@@ -70,6 +76,10 @@ test-k8s-scripts: ## Offline, only the script tests of test-k8s: kind-up/kind-de
 .PHONY: test-k8s-cnpg
 test-k8s-cnpg: ## Offline, only the CloudNativePG checks of test-k8s (cnpg.test.mjs: failover, backups, metrics, shop on -rw)
 	@$(K8S_DIR)/scripts/test-k8s.sh cnpg.test.mjs
+
+.PHONY: test-k8s-envs
+test-k8s-envs: ## Offline, only the environment checks of test-k8s (environments.test.mjs: labels, differences table, cross-namespace flows, RBAC)
+	@$(K8S_DIR)/scripts/test-k8s.sh environments.test.mjs
 
 .PHONY: test-k8s-sizing
 test-k8s-sizing: ## Offline, only the sizing of test-k8s: every build against loadtest/capacity.yaml (sizing.test.mjs)

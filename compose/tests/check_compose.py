@@ -9,7 +9,7 @@ Files read (paths relative to the repository root):
   observability/prometheus/prometheus.yml, observability/alloy/*.alloy (config.alloy, config-k8s.alloy and the
   log pipeline module both import), observability/loki/loki.yaml, observability/tempo/tempo.yaml,
   observability/grafana/provisioning/datasources/datasources.yaml, observability/grafana/provisioning/dashboards/,
-  observability/kustomization.yaml, k8s/base/{alloy,grafana,shop}.yaml (what kind mounts and sets),
+  observability/kustomization.yaml, k8s/base/{alloy,grafana}.yaml, k8s/base/app/shop.yaml (what kind mounts and sets),
   JSON log lines the real service printed (--log-sample FILE, one JSON object per line) and its OpenMetrics
   output (--metrics-sample FILE). `make test-compose-static` passes the committed capture in tests/samples/.
 
@@ -581,10 +581,10 @@ def main() -> int:
                     f"add -D{skip.group(1) if skip else '<skip property>'}=true to the mvn command")
     user = re.search(r"^USER (\d+)", dockerfile, re.M)
     c.check("Dockerfile: runs as a non-root user (numeric uid)", bool(user) and user.group(1) != "0")
-    k8s_shop = ROOT / "k8s/base/shop.yaml"
+    k8s_shop = ROOT / "k8s/base/app/shop.yaml"
     if k8s_shop.exists() and user:
         k8s_uid = re.search(r"runAsUser:\s*(\d+)", k8s_shop.read_text())
-        c.check("Dockerfile: the image user is the runAsUser of k8s/base/shop.yaml",
+        c.check("Dockerfile: the image user is the runAsUser of k8s/base/app/shop.yaml",
                 bool(k8s_uid) and k8s_uid.group(1) == user.group(1))
     c.check("Dockerfile: exposes 8080 and 9000", re.search(r"^EXPOSE 8080 9000$", dockerfile, re.M) is not None)
 

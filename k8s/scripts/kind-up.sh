@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 : "${KEDA_VERSION:=2.17.2}"
 : "${CNPG_VERSION:=1.30.0}"
 : "${K8S_SHOP_IMAGE:?K8S_SHOP_IMAGE is not set (make kind-up sets it from compose/.env)}"
-# kind enforces NetworkPolicy from this release on; older ones would silently ignore k8s/base/network-policies.yaml.
+# kind enforces NetworkPolicy from this release on; older ones would silently ignore the NetworkPolicies of k8s/base.
 KIND_MIN_VERSION=0.24.0
 kubectl_kind() { kubectl --context "kind-$KIND_CLUSTER" "$@"; }
 
@@ -40,7 +40,7 @@ check_api_address() {
   ip="$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$KIND_CLUSTER-control-plane" | awk '{print $1}')"
   case "$ip" in
     172.1[6-9].* | 172.2[0-9].* | 172.3[01].* | 192.168.*) echo "kind-up: API server at $ip:6443 (inside the blocks of NetworkPolicy kube-api-egress)" ;;
-    *) echo "warning: API server at $ip is outside 172.16.0.0/12 and 192.168.0.0/16: add its block to k8s/base/network-policies.yaml (kube-api-egress), or Alloy and Prometheus cannot discover pods" >&2 ;;
+    *) echo "warning: API server at $ip is outside 172.16.0.0/12 and 192.168.0.0/16: add its block to k8s/base/namespace/network-policies.yaml (kube-api-egress), or Alloy and Prometheus cannot discover pods" >&2 ;;
   esac
 }
 

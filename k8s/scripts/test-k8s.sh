@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 toolchain/tools.sh require test-k8s
 if [ "$#" = 0 ]; then
   echo "test-k8s: shellcheck k8s/scripts, yamllint k8s/"
-  shellcheck k8s/scripts/*.sh k8s/base/postgres/*.sh
+  shellcheck k8s/scripts/*.sh k8s/base/app/postgres/*.sh
   yamllint --strict -c k8s/tests/yamllint.yaml k8s observability/kustomization.yaml observability/prometheus/prometheus-k8s.yml
 fi
 

@@ -7,12 +7,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
-import { NAMESPACE_LABELS, OUTSIDE } from "./expectations.mjs";
+import { NAMESPACE_LABELS, OUTSIDE, OVERLAYS } from "./expectations.mjs";
 import { clustersOf, shopUsesCluster } from "./lib/cnpg.mjs";
 import { cnpgDir, cnpgFacts, makeVariable } from "./lib/crd.mjs";
 import { allowedFlows } from "./lib/netpol.mjs";
 import { envValue, parseImage, podOf } from "./lib/policy.mjs";
-import { build, buildDirs, composeEnv, K8S, rel, REPO } from "./lib/render.mjs";
+import { build, buildDirs, composeEnv, K8S, overlayOf, rel, REPO } from "./lib/render.mjs";
 import { validateStrict } from "./lib/schema.mjs";
 
 /** Problems of the CloudNativePG resources of one build (empty when it has no Cluster). */
@@ -94,8 +94,11 @@ test("the default overlay runs PostgreSQL with CloudNativePG", () => {
 for (const dir of buildDirs().filter((d) => clustersOf(build(d)).length)) {
   describe(`build ${rel(dir)} (CloudNativePG)`, () => {
     const objects = build(dir);
+    // An environment's instances are scraped by the stack in its own namespace: check them deployed side by side.
+    const withStack = OVERLAYS[overlayOf(dir)].role === "app" ? [...build(join(K8S, "overlays/observability")), ...objects] : objects;
     test("failover, continuous backup, a schedule and metrics, all reachable through the NetworkPolicies", () => {
-      assert.deepEqual(cnpgProblems(objects), []);
+      assert.ok(clustersOf(withStack).length > 0);
+      assert.deepEqual(cnpgProblems(withStack), []);
     });
     test("the shop connects to the read-write Service with the operator's application credentials", () => {
       assert.deepEqual(shopProblems(objects), []);

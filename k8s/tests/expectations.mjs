@@ -29,37 +29,82 @@ export const API_CLIENTS = ["alloy", "prometheus", "kube-state-metrics"];
 /** The only NetworkPolicies allowed to use ipBlock peers (the API server cannot be selected by labels). */
 export const IP_BLOCK_POLICIES = ["kube-api-egress"];
 
-/** Endpoints outside the namespace (and one stranger inside it) that the policies are probed with. */
-export const OUTSIDE = [
-  {
-    id: "ingress-nginx",
-    namespace: "ingress-nginx",
-    labels: { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller" },
-    ip: "10.244.0.5",
-    ports: [{ port: 80, protocol: "TCP" }],
-  },
-  {
-    id: "ingress-nginx-admission",
-    namespace: "ingress-nginx",
-    labels: { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "admission-webhook" },
-    ip: "10.244.0.6",
-    ports: [],
-  },
-  { id: "kube-dns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, ip: "10.244.0.3", ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
-  { id: "keda-operator", namespace: KEDA.namespace, labels: kedaOperator.podLabels, ip: "10.244.2.7", ports: [] },
-  // Same labels as our Prometheus, other namespace: must not inherit its rights.
-  { id: "prometheus-elsewhere", namespace: "default", labels: { "app.kubernetes.io/name": "prometheus" }, ip: "10.244.2.8", ports: [] },
-  // A pod someone adds to the namespace later: default deny must keep it out of everything but DNS.
-  { id: "stranger", namespace: "shop", labels: { "app.kubernetes.io/name": "stranger" }, ip: "10.244.2.9", ports: [{ port: 8080, protocol: "TCP" }] },
-  // The CloudNativePG operator (namespace, labels and ports of the pinned release manifest).
-  operatorEndpoint(),
-  { id: "kube-api-service", ip: "10.96.0.1", ports: [{ port: 443, protocol: "TCP" }] },
-  { id: "kube-api-node", ip: "172.18.0.2", ports: [{ port: 6443, protocol: "TCP" }] },
-  { id: "internet", ip: "8.8.8.8", ports: [{ port: 443, protocol: "TCP" }, { port: 53, protocol: "UDP" }] },
-];
+/**
+ * The overlays and what each deploys: `platform` (stack and app in one namespace), `stack` (the shared observability
+ * stack) or `app` (one environment of the shop). A combination under k8s/tests is named `<overlay>-<component>` and
+ * deploys what its overlay does. k8s/README.md, "Environments".
+ */
+export const OVERLAYS = {
+  kind: { role: "platform", namespace: "shop", environment: "kind" },
+  observability: { role: "stack", namespace: "observability" },
+  staging: { role: "app", namespace: "shop-staging", environment: "staging" },
+  production: { role: "app", namespace: "shop-production", environment: "production" },
+};
+export const STACK_NAMESPACE = OVERLAYS.observability.namespace;
+export const APP_OVERLAYS = Object.keys(OVERLAYS).filter((o) => OVERLAYS[o].role === "app");
+
+/**
+ * Overlay x component pairs with no combination folder, each with the reason. Every other component that an app
+ * overlay (kind, staging, production) does not list itself must be built as k8s/tests/<overlay>-<component>.
+ */
+export const COMBINATION_EXEMPTIONS = {
+  "staging-keda-request-rate": "KEDA's ScaledObject queries Prometheus by its in-namespace name; the environments scale with the plain HPA",
+  "production-keda-request-rate": "as staging: the component assumes Prometheus in the shop's namespace",
+};
+
+/**
+ * The Argo Rollouts controller as its install manifest deploys it (manifests/install.yaml of argoproj/argo-rollouts,
+ * the same at v1.7.2, v1.8.3 and v1.9.1: Deployment argo-rollouts, pod label app.kubernetes.io/name=argo-rollouts,
+ * applied into namespace argo-rollouts as the install docs say). Its analysis runs query Prometheus.
+ */
+export const ARGO_ROLLOUTS = { namespace: "argo-rollouts", podLabels: { "app.kubernetes.io/name": "argo-rollouts" } };
+
+/**
+ * Endpoints outside the build's namespaces that the policies are probed with, plus, in each of `namespaces`, a
+ * stranger (a pod someone adds later: default deny must keep it out of everything but DNS) and, in each namespace
+ * without Prometheus, an impostor carrying Prometheus' labels (it must not inherit Prometheus' rights).
+ */
+export function outsideFor(namespaces, { impostors = [] } = {}) {
+  const list = [
+    {
+      id: "ingress-nginx",
+      namespace: "ingress-nginx",
+      labels: { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller" },
+      ip: "10.244.0.5",
+      ports: [{ port: 80, protocol: "TCP" }],
+    },
+    {
+      id: "ingress-nginx-admission",
+      namespace: "ingress-nginx",
+      labels: { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "admission-webhook" },
+      ip: "10.244.0.6",
+      ports: [],
+    },
+    { id: "kube-dns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, ip: "10.244.0.3", ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
+    { id: "keda-operator", namespace: KEDA.namespace, labels: kedaOperator.podLabels, ip: "10.244.2.7", ports: [] },
+    { id: "argo-rollouts", namespace: ARGO_ROLLOUTS.namespace, labels: ARGO_ROLLOUTS.podLabels, ip: "10.244.2.11", ports: [] },
+    // Same labels as our Prometheus, other namespace: must not inherit its rights.
+    { id: "prometheus-elsewhere", namespace: "default", labels: { "app.kubernetes.io/name": "prometheus" }, ip: "10.244.2.8", ports: [] },
+    // The CloudNativePG operator (namespace, labels and ports of the pinned release manifest).
+    operatorEndpoint(),
+    { id: "kube-api-service", ip: "10.96.0.1", ports: [{ port: 443, protocol: "TCP" }] },
+    { id: "kube-api-node", ip: "172.18.0.2", ports: [{ port: 6443, protocol: "TCP" }] },
+    { id: "internet", ip: "8.8.8.8", ports: [{ port: 443, protocol: "TCP" }, { port: 53, protocol: "UDP" }] },
+  ];
+  let n = 100;
+  for (const ns of namespaces) list.push({ id: "stranger", namespace: ns, labels: { "app.kubernetes.io/name": "stranger" }, ip: `10.244.2.${n++}`, ports: [{ port: 8080, protocol: "TCP" }] });
+  for (const ns of impostors) list.push({ id: "prometheus-impostor", namespace: ns, labels: { "app.kubernetes.io/name": "prometheus" }, ip: `10.244.2.${n++}`, ports: [] });
+  return list;
+}
+
+/** The endpoints the one-namespace builds (kind and its combinations) are probed with. */
+export const OUTSIDE = outsideFor([OVERLAYS.kind.namespace]);
 
 export const NAMESPACE_LABELS = Object.fromEntries(
-  ["shop", "ingress-nginx", "kube-system", KEDA.namespace, "default", "cnpg-system"].map((ns) => [ns, { "kubernetes.io/metadata.name": ns }]),
+  [...new Set([...Object.values(OVERLAYS).map((o) => o.namespace), "ingress-nginx", "kube-system", KEDA.namespace, "default", "cnpg-system", ARGO_ROLLOUTS.namespace])].map((ns) => [
+    ns,
+    { "kubernetes.io/metadata.name": ns },
+  ]),
 );
 
 const tcp = (src, dst, port) => `${src} -> ${dst}:${port}/TCP`;
@@ -106,5 +151,51 @@ export function expectedFlows(objects) {
   for (const src of inNamespace) flows.push(`${src} -> kube-dns:53/UDP`, `${src} -> kube-dns:53/TCP`);
   // Component keda-request-rate: the KEDA operator queries Prometheus.
   if (objects.some((o) => o.kind === "ScaledObject")) flows.push(tcp("keda-operator", "prometheus", 9090));
+  return flows.sort();
+}
+
+/**
+ * The flows the environments need, all three overlays deployed side by side (observability, staging, production),
+ * and the only ones they may allow (k8s/README.md, "Network flows", environments). `id(namespace, name)` gives the
+ * model's id of an endpoint (qualified with its namespace where the name occurs in several).
+ */
+export function expectedEnvironmentFlows(objects, id) {
+  const stack = (name) => id(STACK_NAMESPACE, name);
+  const flows = [
+    tcp("ingress-nginx", stack("grafana"), 3000),
+    ...[["alloy", 12345], ["loki", 3100], ["tempo", 3200], ["grafana", 3000], ["kube-state-metrics", 8080], ["alertmanager", 9093], ["blackbox", 9115]].map(
+      ([dst, port]) => tcp(stack("prometheus"), stack(dst), port),
+    ),
+    tcp(stack("alloy"), stack("loki"), 3100),
+    tcp(stack("alloy"), stack("tempo"), 4317),
+    tcp(stack("tempo"), stack("prometheus"), 9090),
+    ...[["prometheus", 9090], ["loki", 3100], ["tempo", 3200], ["alertmanager", 9093]].map(([dst, port]) => tcp(stack("grafana"), stack(dst), port)),
+    tcp(stack("alertmanager"), stack("mailpit"), 1025),
+    tcp(stack("alertmanager"), stack("webhook-sink"), 8080),
+    tcp(stack("blackbox"), "ingress-nginx", 80),
+    // Production's canary analysis (Argo Rollouts) queries Prometheus.
+    tcp("argo-rollouts", stack("prometheus"), 9090),
+  ];
+  for (const client of API_CLIENTS) flows.push(tcp(stack(client), "kube-api-service", 443), tcp(stack(client), "kube-api-node", 6443));
+  const dns = (src) => flows.push(`${src} -> kube-dns:53/UDP`, `${src} -> kube-dns:53/TCP`);
+  for (const w of objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind))) dns(id(w.metadata.namespace, w.metadata.name));
+  dns(stack("stranger"));
+  for (const overlay of APP_OVERLAYS) {
+    const ns = OVERLAYS[overlay].namespace;
+    const app = (name) => id(ns, name);
+    flows.push(tcp("ingress-nginx", app("shop"), 8080), tcp(stack("prometheus"), app("shop"), 9000), tcp(stack("blackbox"), app("shop"), 8080));
+    flows.push(tcp(app("shop"), stack("alloy"), 4317));
+    dns(app("stranger"));
+    dns(app("prometheus-impostor"));
+    const instances = clustersOf(objects)
+      .filter((c) => c.metadata.namespace === ns)
+      .flatMap((c) => Array.from({ length: c.spec.instances }, (_, i) => app(`${c.metadata.name}-${i + 1}`)));
+    for (const db of instances) {
+      flows.push(tcp(stack("prometheus"), db, 9187), tcp(app("shop"), db, 5432), tcp("cnpg-operator", db, 8000), tcp("cnpg-operator", db, 5432));
+      flows.push(tcp(db, app("object-store"), 9000), tcp(db, "kube-api-service", 443), tcp(db, "kube-api-node", 6443));
+      for (const peer of instances) if (peer !== db) flows.push(tcp(db, peer, 5432));
+      dns(db);
+    }
+  }
   return flows.sort();
 }

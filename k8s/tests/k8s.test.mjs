@@ -8,7 +8,20 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
-import { API_CLIENTS, COMPOSE_ONLY_JOBS, expectedFlows, IP_BLOCK_POLICIES, KIND_ONLY_IMAGES, NAMESPACE_LABELS, OUTSIDE } from "./expectations.mjs";
+import {
+  API_CLIENTS,
+  APP_OVERLAYS,
+  COMBINATION_EXEMPTIONS,
+  COMPOSE_ONLY_JOBS,
+  expectedEnvironmentFlows,
+  expectedFlows,
+  IP_BLOCK_POLICIES,
+  KIND_ONLY_IMAGES,
+  NAMESPACE_LABELS,
+  OUTSIDE,
+  OVERLAYS,
+} from "./expectations.mjs";
+import { endpointIds, environmentCluster, environmentOutside } from "./lib/environments.mjs";
 import { allowedFlows, policyShapes } from "./lib/netpol.mjs";
 import {
   autoscalingAndBudget,
@@ -25,8 +38,8 @@ import {
   shopMatchesService,
   workloads,
 } from "./lib/policy.mjs";
-import { appProperties, build, buildDirs, composeEnv, K8S, pomVersion, rel, REPO } from "./lib/render.mjs";
-import { loadCapacity } from "./lib/sizing.mjs";
+import { appProperties, build, buildDirs, composeEnv, K8S, overlayOf, pomVersion, rel, REPO } from "./lib/render.mjs";
+import { deriveSizing, loadCapacity } from "./lib/sizing.mjs";
 import { validateStrict } from "./lib/schema.mjs";
 
 const props = appProperties();
@@ -54,20 +67,36 @@ function configReferences(objects) {
   return refs;
 }
 
-test("the builds are the kind overlay and every combination folder under k8s/tests", () => {
-  const combos = readdirSync(join(K8S, "tests"), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name.startsWith("kind-"));
+test("the builds are the overlays and every combination folder under k8s/tests", () => {
+  const overlays = readdirSync(join(K8S, "overlays"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  assert.deepEqual([...overlays].sort(), Object.keys(OVERLAYS).sort(), "k8s/overlays and OVERLAYS in expectations.mjs");
+  const combos = readdirSync(join(K8S, "tests"), { withFileTypes: true }).filter((d) => d.isDirectory() && !["fixtures", "lib", "node_modules", "third-party"].includes(d.name));
   assert.ok(combos.length >= 3, `only ${combos.length} combinations under k8s/tests`);
-  assert.deepEqual(buildDirs().map(rel), ["k8s/overlays/kind", ...combos.map((d) => `k8s/tests/${d.name}`).sort()]);
+  for (const d of combos) assert.ok(Object.hasOwn(OVERLAYS, overlayOf(d.name)), `k8s/tests/${d.name}: not named <overlay>-<component>`);
+  assert.deepEqual(buildDirs().map(rel), [...overlays.sort().map((o) => `k8s/overlays/${o}`), ...combos.map((d) => `k8s/tests/${d.name}`).sort()]);
 });
 
-for (const dir of buildDirs()) {
-  describe(`build ${rel(dir)}`, () => {
-    const objects = build(dir);
+const ROUTES = {
+  platform: { "/api": "shop", "/q/openapi": "shop", "/q/swagger-ui": "shop", "/grafana": "grafana" },
+  app: { "/api": "shop", "/q/openapi": "shop", "/q/swagger-ui": "shop" },
+  stack: { "/grafana": "grafana" },
+};
 
-    test("kubectl kustomize renders objects into the namespace shop", () => {
+for (const dir of buildDirs()) {
+  const overlay = OVERLAYS[overlayOf(dir)];
+  const { role, namespace } = overlay;
+  describe(`build ${rel(dir)} (${role}, namespace ${namespace})`, () => {
+    const objects = build(dir);
+    const shop = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
+    // The stack's and the environments' objects deployed with it (the environments bind and reach each other).
+    const cluster = role === "platform" ? objects : environmentCluster(dir);
+
+    test(`kubectl kustomize renders objects into the namespace ${namespace}`, () => {
       assert.ok(objects.length > 0);
-      const stray = objects.filter((o) => !["Namespace"].includes(o.kind) && o.metadata.namespace !== "shop");
+      const stray = objects.filter((o) => !["Namespace"].includes(o.kind) && o.metadata.namespace !== namespace);
       assert.deepEqual(stray.map((o) => `${o.kind}/${o.metadata.name}`), []);
+      assert.equal(Boolean(shop), role !== "stack", `the shop is deployed by a ${role} build`);
+      assert.equal(objects.some((o) => o.kind === "Deployment" && o.metadata.name === "prometheus"), role !== "app", `the stack is deployed by a ${role} build`);
     });
 
     test("every object validates against its schema, unknown fields rejected", () => {
@@ -75,7 +104,7 @@ for (const dir of buildDirs()) {
     });
 
     test("the namespace enforces the restricted Pod Security Standard", () => {
-      const ns = objects.find((o) => o.kind === "Namespace" && o.metadata.name === "shop");
+      const ns = objects.find((o) => o.kind === "Namespace" && o.metadata.name === namespace);
       assert.equal(ns?.metadata?.labels?.["pod-security.kubernetes.io/enforce"], "restricted");
     });
 
@@ -89,8 +118,7 @@ for (const dir of buildDirs()) {
 
     test("images are pinned, and equal to compose/.env where compose runs them too", () => {
       assert.deepEqual(pinnedImages(objects, envImages, KIND_ONLY_IMAGES), []);
-      const shop = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
-      assert.equal(podOf(shop).spec.containers[0].image, `shop:${pomVersion()}`, "shop image tag = pom version");
+      if (shop) assert.equal(podOf(shop).spec.containers[0].image, `shop:${pomVersion()}`, "shop image tag = pom version");
       assert.equal(env.get("SHOP_IMAGE"), `shop:${pomVersion()}`, "compose/.env SHOP_IMAGE = pom version");
     });
 
@@ -98,62 +126,76 @@ for (const dir of buildDirs()) {
       assert.deepEqual(servicesSelectPods(objects), []);
     });
 
-    test("the shop Deployment agrees with application.properties (ports, probes, shutdown, /tmp)", () => {
-      assert.deepEqual(shopMatchesService(objects, props), []);
-    });
-
-    test("Grafana keeps its pinned image's data-source plugins (GF_PLUGINS_PREINSTALL_AUTO_UPDATE=false)", () => {
-      const grafana = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "grafana");
-      assert.equal(envValue(objects, podOf(grafana).spec.containers[0], "GF_PLUGINS_PREINSTALL_AUTO_UPDATE"), "false");
-    });
-
-    test("JAVA_OPTS is what the JVM in the image really uses", () => {
-      assert.deepEqual(javaOptsInEffect(objects, readFileSync(join(REPO, "src/main/docker/Dockerfile"), "utf8")), []);
-    });
-
-    test("one autoscaler with explicit behavior; the PodDisruptionBudget leaves room at its minimum", () => {
-      assert.deepEqual(autoscalingAndBudget(objects), []);
-    });
-
-    test("all connection pools at maximum scale fit PostgreSQL's max_connections", () => {
-      assert.deepEqual(connectionBudget(objects, props, capacity.sizing), []);
-    });
-
-    test("the Ingress routes the API, OpenAPI, Swagger UI and Grafana, never the management port", () => {
-      assert.deepEqual(ingressRoutes(objects, props), []);
+    test("the Ingresses route exactly what this build serves, never the management port", () => {
+      assert.deepEqual(ingressRoutes(objects, props, ROUTES[role]), []);
     });
 
     test("API tokens only where the API is used; RBAC namespaced and read-only", () => {
-      assert.deepEqual(serviceAccounts(objects, API_CLIENTS), []);
+      assert.deepEqual(serviceAccounts(objects, API_CLIENTS, cluster), []);
     });
 
-    test("NetworkPolicies have no allow-all peers, no 0.0.0.0/0, ipBlock only for the API server", () => {
+    test("NetworkPolicies have no allow-all peers, no 0.0.0.0/0, ipBlock only for the API server, namespaces by name", () => {
       assert.deepEqual(policyShapes(objects, IP_BLOCK_POLICIES), []);
     });
 
-    test("NetworkPolicies allow exactly the needed flows", () => {
-      const allowed = [...allowedFlows(objects, OUTSIDE, NAMESPACE_LABELS)].sort();
-      assert.deepEqual(allowed, expectedFlows(objects));
-    });
+    if (role === "platform") {
+      test("NetworkPolicies allow exactly the needed flows", () => {
+        const allowed = [...allowedFlows(objects, OUTSIDE, NAMESPACE_LABELS)].sort();
+        assert.deepEqual(allowed, expectedFlows(objects));
+      });
+    } else {
+      test("NetworkPolicies allow exactly the needed flows, with observability, staging and production side by side", () => {
+        const outside = environmentOutside();
+        const allowed = [...allowedFlows(cluster, outside, NAMESPACE_LABELS)].sort();
+        assert.deepEqual(allowed, expectedEnvironmentFlows(cluster, endpointIds(cluster, outside)));
+      });
+    }
 
-    test("every host:port in the shared config files is a Service port the NetworkPolicies let the reader reach", () => {
-      const refs = configReferences(objects);
-      assert.ok(refs.length >= 8, `only ${refs.length} references found`);
-      const allowed = allowedFlows(objects, OUTSIDE, NAMESPACE_LABELS);
-      const problems = [];
-      for (const { from, host, port } of refs) {
-        const svc = objects.find((o) => o.kind === "Service" && o.metadata.name === host);
-        const svcPort = svc.spec.ports.find((p) => p.port === port);
-        if (!svcPort) {
-          problems.push(`${from} uses ${host}:${port}, Service ${host} has no port ${port}`);
-          continue;
+    if (role !== "app") {
+      test("Grafana keeps its pinned image's data-source plugins (GF_PLUGINS_PREINSTALL_AUTO_UPDATE=false)", () => {
+        const grafana = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "grafana");
+        assert.equal(envValue(objects, podOf(grafana).spec.containers[0], "GF_PLUGINS_PREINSTALL_AUTO_UPDATE"), "false");
+      });
+
+      test("every host:port in the shared config files is a Service port the NetworkPolicies let the reader reach", () => {
+        const refs = configReferences(objects);
+        assert.ok(refs.length >= 8, `only ${refs.length} references found`);
+        const allowed = allowedFlows(objects, OUTSIDE, NAMESPACE_LABELS);
+        const problems = [];
+        for (const { from, host, port } of refs) {
+          const svc = objects.find((o) => o.kind === "Service" && o.metadata.name === host);
+          const svcPort = svc.spec.ports.find((p) => p.port === port);
+          if (!svcPort) {
+            problems.push(`${from} uses ${host}:${port}, Service ${host} has no port ${port}`);
+            continue;
+          }
+          const target = objects.find((o) => ["Deployment", "StatefulSet"].includes(o.kind) && o.metadata.name === host);
+          const cport = podOf(target).spec.containers.flatMap((c) => c.ports ?? []).find((p) => p.name === svcPort.targetPort || p.containerPort === svcPort.targetPort);
+          if (from !== host && !allowed.has(`${from} -> ${host}:${cport?.containerPort}/TCP`)) problems.push(`${from} -> ${host}:${port} is blocked`);
         }
-        const target = objects.find((o) => ["Deployment", "StatefulSet"].includes(o.kind) && o.metadata.name === host);
-        const cport = podOf(target).spec.containers.flatMap((c) => c.ports ?? []).find((p) => p.name === svcPort.targetPort || p.containerPort === svcPort.targetPort);
-        if (from !== host && !allowed.has(`${from} -> ${host}:${cport?.containerPort}/TCP`)) problems.push(`${from} -> ${host}:${port} is blocked`);
-      }
-      assert.deepEqual(problems, []);
-    });
+        assert.deepEqual(problems, []);
+      });
+    }
+
+    if (shop) {
+      const floor = deriveSizing(capacity, 1, overlay.environment).minReplicas;
+
+      test("the shop Deployment agrees with application.properties (ports, probes, shutdown, /tmp)", () => {
+        assert.deepEqual(shopMatchesService(objects, props), []);
+      });
+
+      test("JAVA_OPTS is what the JVM in the image really uses", () => {
+        assert.deepEqual(javaOptsInEffect(objects, readFileSync(join(REPO, "src/main/docker/Dockerfile"), "utf8")), []);
+      });
+
+      test(`one autoscaler with explicit behavior; a PodDisruptionBudget only with an availability minimum (here ${floor})`, () => {
+        assert.deepEqual(autoscalingAndBudget(objects, floor), []);
+      });
+
+      test("all connection pools at maximum scale fit PostgreSQL's max_connections", () => {
+        assert.deepEqual(connectionBudget(objects, props, capacity.sizing), []);
+      });
+    }
   });
 }
 
@@ -270,20 +312,43 @@ describe("k8s/kind/cluster.yaml", () => {
 });
 
 describe("combinations", () => {
-  test("every component under k8s/components is built by some combination under k8s/tests", () => {
-    const components = readdirSync(join(K8S, "components"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-    const used = new Set();
-    for (const dir of buildDirs()) {
-      const k = parse(readFileSync(join(dir, "kustomization.yaml"), "utf8"));
-      for (const c of k.components ?? []) used.add(basename(c));
+  const components = readdirSync(join(K8S, "components"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const kustomization = (dir) => parse(readFileSync(join(dir, "kustomization.yaml"), "utf8"));
+  const listedBy = (dir) => (kustomization(dir).components ?? []).map((c) => basename(c));
+  // With the components of the overlay a combination builds on.
+  const inEffect = (dir) => [...listedBy(dir), ...(kustomization(dir).resources ?? []).filter((r) => r.startsWith("../../overlays/")).flatMap((r) => listedBy(join(dir, r)))];
+
+  test("every overlay that runs the shop is built with every component: by itself, a k8s/tests combination or an exemption", () => {
+    assert.ok(components.length >= 3, `only ${components.length} components`);
+    const appOverlays = Object.keys(OVERLAYS).filter((o) => OVERLAYS[o].role !== "stack");
+    assert.deepEqual(appOverlays.filter((o) => !["kind", ...APP_OVERLAYS].includes(o)), []);
+    const missing = [];
+    for (const overlay of appOverlays) {
+      const own = listedBy(join(K8S, "overlays", overlay));
+      for (const component of components) {
+        const name = `${overlay}-${component}`;
+        if (own.includes(component) || Object.hasOwn(COMBINATION_EXEMPTIONS, name)) continue;
+        const dir = join(K8S, "tests", name);
+        const k = buildDirs().includes(dir) ? parse(readFileSync(join(dir, "kustomization.yaml"), "utf8")) : undefined;
+        if (!k) missing.push(`k8s/tests/${name}`);
+        else {
+          assert.deepEqual(k.resources, [`../../overlays/${overlay}`], `k8s/tests/${name} builds on its overlay`);
+          assert.ok(listedBy(dir).includes(component), `k8s/tests/${name} lists ${component}`);
+        }
+      }
     }
-    assert.deepEqual(components.filter((c) => !used.has(c)), []);
+    assert.deepEqual(missing, [], "missing combinations (or add an exemption with its reason to COMBINATION_EXEMPTIONS)");
+    for (const name of Object.keys(COMBINATION_EXEMPTIONS)) {
+      const [overlay] = name.split("-");
+      assert.ok(components.includes(name.slice(overlay.length + 1)), `exemption ${name} names no component`);
+      assert.ok(!buildDirs().includes(join(K8S, "tests", name)), `exemption ${name} has a combination after all`);
+    }
   });
 
   test("each component has its effect in every combination that lists it", () => {
     assert.ok(buildDirs().length > 1, "no combinations to check");
-    for (const dir of buildDirs()) {
-      const listed = (parse(readFileSync(join(dir, "kustomization.yaml"), "utf8")).components ?? []).map((c) => basename(c));
+    for (const dir of buildDirs().filter((d) => OVERLAYS[overlayOf(d)].role !== "stack")) {
+      const listed = inEffect(dir);
       const objects = build(dir);
       const kinds = new Set(objects.map((o) => o.kind));
       const deploy = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
@@ -291,6 +356,7 @@ describe("combinations", () => {
       const where = rel(dir);
       assert.equal(kinds.has("ScaledObject"), listed.includes("keda-request-rate"), `${where}: ScaledObject`);
       assert.equal(kinds.has("HorizontalPodAutoscaler"), !listed.includes("keda-request-rate"), `${where}: plain HPA`);
+      assert.equal(kinds.has("Cluster"), listed.includes("cloudnative-pg"), `${where}: CloudNativePG Cluster`);
       assert.equal(sampler, listed.includes("trace-sampling") ? "0.1" : "1.0", `${where}: sampler argument`);
     }
   });

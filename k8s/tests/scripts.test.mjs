@@ -126,6 +126,27 @@ test("kind-deploy.sh applies the overlay server-side and waits for every rollout
   assert.doesNotMatch(log, /delete horizontalpodautoscaler/);
 });
 
+test("kind-deploy.sh with the environments: the stack, then staging and production, each in its own namespace", () => {
+  const { dir, calls } = clusterStubs({ clusterExists: true });
+  const overlays = "k8s/overlays/observability k8s/overlays/staging k8s/overlays/production";
+  const result = runScript("kind-deploy.sh", [], dir, { K8S_OVERLAYS: overlays });
+  assert.equal(result.status, 0, result.stderr);
+  const log = readFileSync(calls, "utf8");
+  assert.equal([...log.matchAll(/apply --server-side/g)].length, 3, log);
+  assert.deepEqual([...result.stdout.matchAll(/applying (\S+) \(namespace (\S+)\)/g)].map((m) => `${m[1]} ${m[2]}`), [
+    "k8s/overlays/observability observability",
+    "k8s/overlays/staging shop-staging",
+    "k8s/overlays/production shop-production",
+  ]);
+  for (const ns of ["shop-staging", "shop-production"]) assert.match(log, new RegExp(`-n ${ns} wait cluster/shop-db --for=condition=Ready`));
+  assert.doesNotMatch(log, /-n observability wait cluster/);
+  for (const ns of ["observability", "shop-staging", "shop-production"]) assert.match(log, new RegExp(`-n ${ns} rollout status deployment.apps/`));
+  assert.match(result.stdout, /http:\/\/staging.localhost\/api\/products/);
+  // The make target passes exactly these overlays.
+  const mk = readFileSync(join(K8S, "k8s.mk"), "utf8");
+  assert.ok(mk.includes(`K8S_ENV_OVERLAYS   ?= ${overlays.replaceAll("k8s/", "$(K8S_DIR)/")}\n`), "k8s.mk K8S_ENV_OVERLAYS");
+});
+
 test("kind-deploy.sh: the default overlay needs CloudNativePG; the plain-postgres combination waits for its StatefulSet", () => {
   const without = clusterStubs({ clusterExists: true, cnpgCrd: false });
   const refused = runScript("kind-deploy.sh", [], without.dir);

@@ -6,11 +6,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { connectionBudget } from "./lib/policy.mjs";
-import { appProperties, build, buildDirs, K8S, rel, REPO } from "./lib/render.mjs";
+import { OVERLAYS } from "./expectations.mjs";
+import { appProperties, build, buildDirs, K8S, overlayOf, rel, REPO } from "./lib/render.mjs";
 import { capacityShape, deriveSizing, loadCapacity, millicores, sizingProblems } from "./lib/sizing.mjs";
 
 const capacity = loadCapacity(REPO);
-const dirs = buildDirs();
+// Every build that runs the shop (the stack's overlay does not), each sized for its environment.
+const dirs = buildDirs().filter((d) => OVERLAYS[overlayOf(d)].role !== "stack");
 
 describe("loadtest/capacity.yaml", () => {
   test("is the source both READMEs cite for the sizing", () => {
@@ -36,8 +38,9 @@ describe("every build is sized from loadtest/capacity.yaml", () => {
   });
 
   for (const dir of dirs) {
-    test(rel(dir), () => {
-      assert.deepEqual(sizingProblems(build(dir), capacity), []);
+    const { environment } = OVERLAYS[overlayOf(dir)];
+    test(`${rel(dir)} (environment ${environment})`, () => {
+      assert.deepEqual(sizingProblems(build(dir), capacity, environment), []);
     });
   }
 });
@@ -99,6 +102,13 @@ describe("the sizing check fails on a planted change", () => {
     assert.match(planted(keda, (_, get) => (so(get).maxReplicaCount = 7)), /ScaledObject\/shop maxReplicas .*: manifest 7/);
   });
 
+  test("staging is sized from its own inputs: production's pod in staging is too big", () => {
+    const staging = build(join(K8S, "overlays/staging"));
+    assert.equal(deriveSizing(capacity, 1, "staging").cpuRequestM, 100);
+    assert.match(sizingProblems(staging, capacity, "production").join("\n"), /shop CPU request \(millicores\): manifest 100, .* gives 200/);
+    assert.match(sizingProblems(build(join(K8S, "overlays/production")), capacity, "staging").join("\n"), /minReplicas: manifest 2, .* gives 1/);
+  });
+
   test("a new measurement moves the sizing: 1.5 ms per request asks for 450m", () => {
     const slower = structuredClone(capacity);
     slower.measured.service_cpu_ms_per_request = 1.5;
@@ -110,7 +120,11 @@ describe("the sizing check fails on a planted change", () => {
     broken.sizing.hpa_target = 70;
     delete broken.sizing.pool_per_pod;
     broken.measured.service_cpu_ms_per_request = "0.72";
+    broken.environments.staging.hpa_target = 70;
+    broken.environments.staging.platform_rps = "150";
     const text = capacityShape(broken).join("\n");
+    assert.match(text, /environments.staging.hpa_target: not a sizing key/);
+    assert.match(text, /environments.staging.platform_rps: "150" is not a number/);
     assert.match(text, /sizing.hpa_target: unknown key/);
     assert.match(text, /sizing.pool_per_pod: missing/);
     assert.match(text, /measured.service_cpu_ms_per_request: "0.72" is not a number/);

@@ -10,6 +10,9 @@
 import { instanceEndpoints } from "./cnpg.mjs";
 import { matchesSelector, podOf, workloads } from "./policy.mjs";
 
+/** The namespace label Kubernetes sets itself, to the namespace's name (immutable). */
+export const NAME_LABEL = "kubernetes.io/metadata.name";
+
 function ipToInt(ip) {
   return ip.split(".").reduce((acc, part) => acc * 256 + Number(part), 0);
 }
@@ -25,7 +28,8 @@ export function cidrContains(cidr, ip) {
 /**
  * Endpoints of the model: the workloads of the build (namespace, pod labels, container ports) plus the given
  * outside endpoints, plus the instances of each CloudNativePG Cluster (lib/cnpg.mjs). Pod addresses come from kind's
- * pod subnet 10.244.0.0/16.
+ * pod subnet 10.244.0.0/16. An id that occurs in several namespaces (the shop of staging and of production) is
+ * qualified as `namespace/id`; ids that are unique stay plain, so a one-namespace build reads `prometheus -> shop`.
  */
 export function endpointsOf(objects, outside) {
   const list = [];
@@ -36,7 +40,16 @@ export function endpointsOf(objects, outside) {
     for (const c of spec.containers ?? []) for (const p of c.ports ?? []) ports.push({ port: p.containerPort, protocol: p.protocol ?? "TCP", name: p.name });
     list.push({ id: w.metadata.name, namespace: w.metadata.namespace, labels: meta.labels ?? {}, ip: `10.244.1.${n++}`, ports });
   }
-  return [...list, ...instanceEndpoints(objects), ...outside];
+  const all = [...list, ...instanceEndpoints(objects), ...outside];
+  const namespacesOf = new Map();
+  for (const ep of all) namespacesOf.set(ep.id, new Set([...(namespacesOf.get(ep.id) ?? []), ep.namespace]));
+  return all.map((ep) => (namespacesOf.get(ep.id).size > 1 ? { ...ep, id: `${ep.namespace}/${ep.id}` } : ep));
+}
+
+/** The namespaces a build deploys into (its Namespace objects, else the namespaces of its workloads). */
+export function namespacesOf(objects) {
+  const declared = objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name);
+  return new Set(declared.length ? declared : workloads(objects).map((w) => w.metadata.namespace));
 }
 
 function peerMatches(peer, policyNamespace, namespaces, endpoint) {
@@ -88,11 +101,12 @@ function allowedOneWay(policies, namespaces, self, other, dst, port, direction) 
 export function allowedFlows(objects, outside, namespaces) {
   const policies = objects.filter((o) => o.kind === "NetworkPolicy");
   const eps = endpointsOf(objects, outside);
+  const scope = namespacesOf(objects);
   const flows = new Set();
   for (const src of eps) {
     for (const dst of eps) {
       if (src === dst || (!src.namespace && !dst.namespace)) continue;
-      const inScope = (ep) => ep.namespace === "shop";
+      const inScope = (ep) => scope.has(ep.namespace);
       if (!inScope(src) && !inScope(dst)) continue;
       for (const port of [...(dst.ports ?? []), { port: 1, protocol: "TCP" }]) {
         const ok =
@@ -120,6 +134,10 @@ export function policyShapes(objects, ipBlockPolicies) {
         if (Object.keys(peer).length === 0) p("an empty peer allows everyone");
         if (peer.podSelector && Object.keys(peer.podSelector).length === 0 && !peer.namespaceSelector) p("podSelector {} peer allows every pod of the namespace");
         if (peer.namespaceSelector && Object.keys(peer.namespaceSelector).length === 0) p("namespaceSelector {} allows every namespace");
+        // Only the name label the API server sets itself: any other namespace label can be put on a namespace by
+        // whoever may edit it (https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-metadata-name).
+        const nsKeys = [...Object.keys(peer.namespaceSelector?.matchLabels ?? {}), ...(peer.namespaceSelector?.matchExpressions ?? []).map((e) => `${e.key} ${e.operator}`)];
+        for (const key of nsKeys) if (key !== NAME_LABEL && key !== `${NAME_LABEL} In`) p(`namespaceSelector on ${key}: select namespaces by ${NAME_LABEL} (In or matchLabels) only`);
         if (peer.ipBlock) {
           if (["0.0.0.0/0", "::/0"].includes(peer.ipBlock.cidr)) p(`ipBlock ${peer.ipBlock.cidr}`);
           if (!ipBlockPolicies.includes(pol.metadata.name)) p("ipBlock outside the policies allowed to use one");

@@ -281,14 +281,19 @@ export function autoscalerOf(objects, deployment) {
   return undefined;
 }
 
-export function autoscalingAndBudget(objects) {
+/**
+ * The shop's autoscaler and PodDisruptionBudget. `floor` is the availability minimum of the environment
+ * (loadtest/capacity.yaml): at 2 or more exactly one PDB must leave a pod evictable at the autoscaler's minimum; below
+ * 2 there is no availability to protect and a PDB would block every node drain, so there must be none.
+ */
+export function autoscalingAndBudget(objects, floor = 2) {
   const problems = [];
   const deploy = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "shop");
   const as = autoscalerOf(objects, "shop");
   if (!as) return ["shop: no HorizontalPodAutoscaler or ScaledObject"];
   const hpas = objects.filter((o) => ["HorizontalPodAutoscaler", "ScaledObject"].includes(o.kind) && o.spec?.scaleTargetRef?.name === "shop");
   if (hpas.length !== 1) problems.push(`shop: ${hpas.length} autoscalers target the Deployment (want exactly 1)`);
-  if (as.min < 2) problems.push(`${as.name}: minimum ${as.min} < 2`);
+  if (as.min < floor) problems.push(`${as.name}: minimum ${as.min} < ${floor}`);
   if (!(as.max > as.min)) problems.push(`${as.name}: maximum ${as.max} <= minimum ${as.min}`);
   if (!as.behavior?.scaleUp || !as.behavior?.scaleDown) problems.push(`${as.name}: no explicit scaleUp and scaleDown behavior`);
   else {
@@ -301,7 +306,8 @@ export function autoscalingAndBudget(objects) {
   // PodDisruptionBudget: must leave at least one pod evictable at the autoscaler's minimum.
   const pod = deploy ? podOf(deploy) : { meta: {} };
   const pdbs = objects.filter((o) => o.kind === "PodDisruptionBudget" && matchesSelector(o.spec?.selector, pod.meta.labels));
-  if (pdbs.length !== 1) problems.push(`shop: ${pdbs.length} PodDisruptionBudgets select its pods (want 1)`);
+  const wantPdbs = floor >= 2 ? 1 : 0;
+  if (pdbs.length !== wantPdbs) problems.push(`shop: ${pdbs.length} PodDisruptionBudgets select its pods (want ${wantPdbs} at an availability minimum of ${floor})`);
   for (const pdb of pdbs) {
     const { minAvailable, maxUnavailable } = pdb.spec;
     if (typeof minAvailable === "number" && !(minAvailable < as.min)) problems.push(`${named(pdb)}: minAvailable ${minAvailable} blocks every eviction at ${as.min} replicas`);
@@ -339,8 +345,11 @@ export function connectionBudget(objects, props, reserve) {
 
 export const INGRESS_ROUTES = { "/api": "shop", "/q/openapi": "shop", "/q/swagger-ui": "shop", "/grafana": "grafana" };
 
-/** The Ingress routes exactly the API, its OpenAPI pages and Grafana; never a management port. */
-export function ingressRoutes(objects, props) {
+/**
+ * The Ingresses route exactly `expected` (path -> Service; by default the API, its OpenAPI pages and Grafana); never
+ * a management port.
+ */
+export function ingressRoutes(objects, props, expected = INGRESS_ROUTES) {
   const problems = [];
   const mgmt = intProp(props, "quarkus.management.port", 9000);
   const services = new Map(objects.filter((o) => o.kind === "Service").map((s) => [s.metadata.name, s]));
@@ -358,15 +367,20 @@ export function ingressRoutes(objects, props) {
       }
     }
   }
-  if (JSON.stringify(routes) !== JSON.stringify(INGRESS_ROUTES)) {
-    const want = JSON.stringify(INGRESS_ROUTES);
+  const sorted = (o) => JSON.stringify(Object.fromEntries(Object.entries(o).sort()));
+  if (sorted(routes) !== sorted(expected)) {
+    const want = sorted(expected);
     problems.push(`Ingress routes ${JSON.stringify(routes)}, expected exactly ${want}`);
   }
   return problems;
 }
 
-/** ServiceAccounts: a token only where a workload talks to the API, and RBAC stays namespaced. */
-export function serviceAccounts(objects, apiClients) {
+/**
+ * ServiceAccounts: a token only where a workload talks to the API, and RBAC stays namespaced. `cluster` holds the
+ * objects of every build deployed next to this one (the environments bind the stack's ServiceAccounts in
+ * `observability`): a RoleBinding's subject must be a ServiceAccount there, in the namespace it names.
+ */
+export function serviceAccounts(objects, apiClients, cluster = objects) {
   const problems = [];
   for (const w of workloads(objects)) {
     const { spec } = podOf(w);
@@ -380,10 +394,15 @@ export function serviceAccounts(objects, apiClients) {
     problems.push(`${named(o)}: cluster-wide RBAC (everything here reads its own namespace only)`);
   }
   for (const rb of objects.filter((x) => x.kind === "RoleBinding")) {
-    if (!objects.some((o) => o.kind === rb.roleRef?.kind && o.metadata.name === rb.roleRef?.name)) problems.push(`${named(rb)}: roleRef ${rb.roleRef?.kind}/${rb.roleRef?.name} does not exist`);
+    const ns = rb.metadata.namespace;
+    if (!objects.some((o) => o.kind === rb.roleRef?.kind && o.metadata.name === rb.roleRef?.name && o.metadata.namespace === ns)) {
+      problems.push(`${named(rb)}: roleRef ${rb.roleRef?.kind}/${rb.roleRef?.name} does not exist in ${ns}`);
+    }
     for (const s of rb.subjects ?? []) {
-      const sa = s.kind === "ServiceAccount" && objects.find((o) => o.kind === "ServiceAccount" && o.metadata.name === s.name);
-      if (!sa || s.namespace !== sa.metadata.namespace) problems.push(`${named(rb)}: subject ${s.kind}/${s.name} in ${s.namespace} is not a ServiceAccount of this build`);
+      // A subject without a namespace is in the RoleBinding's own.
+      const subjectNs = s.namespace ?? ns;
+      const sa = s.kind === "ServiceAccount" && cluster.find((o) => o.kind === "ServiceAccount" && o.metadata.name === s.name && o.metadata.namespace === subjectNs);
+      if (!sa) problems.push(`${named(rb)}: subject ${s.kind}/${s.name} in ${subjectNs} is not a ServiceAccount deployed with this build`);
     }
   }
   for (const role of objects.filter((x) => x.kind === "Role")) {

@@ -3,7 +3,7 @@
 // kustomize (built into kubectl): https://kubectl.docs.kubernetes.io/references/kustomize/
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 
@@ -23,6 +23,9 @@ export function buildDirs() {
 }
 
 export const rel = (p) => relative(REPO, p);
+
+/** The overlay a build folder deploys: overlays/<name> itself, or <overlay> of a combination tests/<overlay>-<component>. */
+export const overlayOf = (dir) => (basename(dirname(dir)) === "overlays" ? basename(dir) : basename(dir).split("-")[0]);
 
 /** Parses a multi-document YAML string; throws on the first syntax error. */
 export function parseYaml(text, source) {

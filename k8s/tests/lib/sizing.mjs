@@ -26,7 +26,14 @@ const typeOf = (v) => (Array.isArray(v) ? (v.length && v.every((x) => typeof x =
 /** Problems with the shape of a parsed capacity.yaml: unknown, missing or mistyped keys. */
 export function capacityShape(doc) {
   const problems = [];
-  for (const section of Object.keys(doc ?? {})) if (!SHAPE[section]) problems.push(`unknown section ${section}`);
+  for (const section of Object.keys(doc ?? {})) if (!SHAPE[section] && section !== "environments") problems.push(`unknown section ${section}`);
+  // environments.<name>: any subset of the `sizing` keys, same types.
+  for (const [name, keys] of Object.entries(doc?.environments ?? {})) {
+    for (const [k, v] of Object.entries(keys ?? {})) {
+      if (!SHAPE.sizing[k]) problems.push(`environments.${name}.${k}: not a sizing key`);
+      else if (typeOf(v) !== SHAPE.sizing[k]) problems.push(`environments.${name}.${k}: ${JSON.stringify(v)} is not a ${SHAPE.sizing[k]}`);
+    }
+  }
   for (const [section, keys] of Object.entries(SHAPE)) {
     const got = doc?.[section] ?? {};
     for (const k of Object.keys(got)) if (!keys[k]) problems.push(`${section}.${k}: unknown key`);
@@ -55,9 +62,10 @@ export function millicores(quantity) {
 
 /**
  * Every sizing figure, derived from capacity.yaml. `surge` is the Deployment's maxSurge (pods), which the
- * connection budget must leave room for.
+ * connection budget must leave room for; `environment` picks the overrides of `environments.<name>` (none: `sizing`).
  */
-export function deriveSizing({ measured, sizing }, surge) {
+export function deriveSizing({ measured, sizing: common, environments }, surge, environment) {
+  const sizing = { ...common, ...(environments?.[environment] ?? {}) };
   const cpuMs = measured.service_cpu_ms_per_request;
   const utilization = Math.round(100 * (1 - sizing.hpa_headroom));
   const step = sizing.cpu_request_step_millicores;
@@ -91,8 +99,11 @@ export function surgeOf(deploy, replicas) {
   return typeof raw === "number" ? raw : Math.ceil((replicas * Number.parseInt(raw, 10)) / 100);
 }
 
-/** Differences between the derived sizing and one build's objects, as "what: manifest X, capacity.yaml says Y". */
-export function sizingProblems(objects, capacity) {
+/**
+ * Differences between the derived sizing and one build's objects, as "what: manifest X, capacity.yaml says Y";
+ * `environment` as for deriveSizing.
+ */
+export function sizingProblems(objects, capacity, environment) {
   const problems = [];
   const p = (what, got, want) => {
     if (got !== want) problems.push(`${what}: manifest ${got}, loadtest/capacity.yaml gives ${want}`);
@@ -102,7 +113,7 @@ export function sizingProblems(objects, capacity) {
   const as = autoscalerOf(objects, "shop");
   if (!deploy || !as) return ["sizing: the shop Deployment and its autoscaler are both needed"];
   if (pg.problems.length) return pg.problems;
-  const want = deriveSizing(capacity, surgeOf(deploy, as.max));
+  const want = deriveSizing(capacity, surgeOf(deploy, as.max), environment);
   const shop = podOf(deploy).spec.containers.find((c) => c.name === "shop");
   p("shop CPU request (millicores)", millicores(shop.resources?.requests?.cpu), want.cpuRequestM);
   p("shop CPU limit (millicores)", millicores(shop.resources?.limits?.cpu), want.cpuLimitM);
