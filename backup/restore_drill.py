@@ -360,8 +360,10 @@ pg1-user=shop
             start = next((i for i in rows if panels[i]["title"] == "Backups"), None)
             require(start is not None, "the PostgreSQL dashboard has no Backups row")
             end = next((i for i in rows if i > start), len(panels))
+            # $environment: compose, the label prometheus.yml gives every compose target (the scrape config used here).
             exprs = [(p["title"], t["expr"].replace("$service", "postgres-exporter").replace("$instance", ".*")
-                      .replace("$__rate_interval", "30s")) for p in panels[start + 1:end] for t in p["targets"]]
+                      .replace("$environment", "compose").replace("$__rate_interval", "30s"))
+                     for p in panels[start + 1:end] for t in p["targets"]]
             require(exprs, "the Backups row has no queries")
             # The alerts' inputs: the archive failure counter must move when archive-push fails (the repository's
             # WAL folders made read-only, as a full or broken repository would behave).

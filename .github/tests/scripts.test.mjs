@@ -285,7 +285,8 @@ function makeVerifyStack(stub) {
 }
 
 // The panels observability/tests/live-exclusions.tsv leaves to the compose stack, and their queries as the dashboards
-// hold them (read here independently of check_queries.mjs; $service is the dashboards' current value, shop).
+// hold them (read here independently of check_queries.mjs; $service and $environment are the dashboards' current
+// values, shop and compose).
 function stackPanels() {
   const repoRoot = path.resolve(here, '../..');
   const listed = readFileSync(path.join(repoRoot, 'observability/tests/live-exclusions.tsv'), 'utf8').split('\n')
@@ -297,7 +298,7 @@ function stackPanels() {
     for (const p of (d.panels || []).flatMap((x) => [x, ...(x.panels || [])])) {
       const key = `${d.uid}/${p.title}`;
       if (listed.includes(key)) {
-        queries.set(key, (p.targets || []).map((t) => (t.expr || t.query).replaceAll('$service', 'shop').replaceAll('$__interval', '1m')));
+        queries.set(key, (p.targets || []).map((t) => (t.expr || t.query).replaceAll('$service', 'shop').replaceAll('$environment', 'compose').replaceAll('$__interval', '1m')));
       }
     }
   }

@@ -70,44 +70,50 @@ TIMERS = {
     "ticket": {"group_wait": "2m", "repeat_interval": "12h"},
     "heartbeat": {"group_wait": "0s", "repeat_interval": "1m"},
 }
-GROUP_BY = ["alertname", "service"]
+GROUP_BY = ["alertname", "service", "environment"]
 
-# (alerts posted together, alert name -> names of the alerts expected to inhibit it). Every alert not listed
-# as a key must stay active (not inhibited).
+# (alerts posted together, alert -> the alerts expected to inhibit it). Alerts are named NAME@ENVIRONMENT (NAME when
+# they have no environment: the Watchdog). Every alert not listed as a key must stay active (not inhibited).
 INHIBITION_CASES = [
     ("database down mutes the shop's SLO burn and probe alerts",
-     [{"alertname": "PostgresDown", "severity": "page", "service": "shop"},
-      {"alertname": "ShopAvailabilityBudgetBurnFast", "severity": "page", "service": "shop", "slo": "availability"},
-      {"alertname": "ShopLatencyBudgetBurnFast", "severity": "page", "service": "shop", "slo": "latency"},
-      {"alertname": "ShopAvailabilityBudgetBurnSlow", "severity": "ticket", "service": "shop", "slo": "availability"},
-      {"alertname": "ShopProbeFailing", "severity": "page", "service": "shop", "instance": "http://shop:8080/api/products?size=1"},
-      {"alertname": "ShopDatabasePoolExhausted", "severity": "ticket", "service": "shop"}],
-     {"ShopAvailabilityBudgetBurnFast": {"PostgresDown"}, "ShopLatencyBudgetBurnFast": {"PostgresDown"},
-      "ShopAvailabilityBudgetBurnSlow": {"PostgresDown"}, "ShopProbeFailing": {"PostgresDown"}}),
+     [{"alertname": "PostgresDown", "environment": "production", "severity": "page", "service": "shop"},
+      {"alertname": "ShopAvailabilityBudgetBurnFast", "environment": "production", "severity": "page", "service": "shop", "slo": "availability"},
+      {"alertname": "ShopLatencyBudgetBurnFast", "environment": "production", "severity": "page", "service": "shop", "slo": "latency"},
+      {"alertname": "ShopAvailabilityBudgetBurnSlow", "environment": "production", "severity": "ticket", "service": "shop", "slo": "availability"},
+      {"alertname": "ShopProbeFailing", "environment": "production", "severity": "page", "service": "shop", "instance": "http://shop:8080/api/products?size=1"},
+      {"alertname": "ShopDatabasePoolExhausted", "environment": "production", "severity": "ticket", "service": "shop"}],
+     {"ShopAvailabilityBudgetBurnFast@production": {"PostgresDown@production"}, "ShopLatencyBudgetBurnFast@production": {"PostgresDown@production"},
+      "ShopAvailabilityBudgetBurnSlow@production": {"PostgresDown@production"}, "ShopProbeFailing@production": {"PostgresDown@production"}}),
     ("a cause mutes only its own service (equal: [service])",
-     [{"alertname": "ShopDown", "severity": "page", "service": "shop", "instance": "shop:9000"},
-      {"alertname": "PostgresDown", "severity": "page", "service": "shop"},
-      {"alertname": "ShopAvailabilityBudgetBurnFast", "severity": "page", "service": "shop-canary", "slo": "availability"}],
+     [{"alertname": "ShopDown", "environment": "production", "severity": "page", "service": "shop", "instance": "shop:9000"},
+      {"alertname": "PostgresDown", "environment": "production", "severity": "page", "service": "shop"},
+      {"alertname": "ShopAvailabilityBudgetBurnFast", "environment": "production", "severity": "page", "service": "shop-canary", "slo": "availability"}],
      {}),
     ("shop target down mutes its SLO burn and probe alerts, not Grafana's probe",
-     [{"alertname": "ShopDown", "severity": "page", "service": "shop", "instance": "shop:9000"},
-      {"alertname": "ShopLatencyBudgetBurnFast", "severity": "page", "service": "shop", "slo": "latency"},
-      {"alertname": "ShopAvailabilityBudgetBurnSlow", "severity": "ticket", "service": "shop", "slo": "availability"},
-      {"alertname": "ShopProbeFailing", "severity": "page", "service": "shop", "instance": "http://shop:8080/api/products?size=1"},
-      {"alertname": "GrafanaProbeFailing", "severity": "ticket", "service": "grafana"}],
-     {"ShopLatencyBudgetBurnFast": {"ShopDown"}, "ShopAvailabilityBudgetBurnSlow": {"ShopDown"},
-      "ShopProbeFailing": {"ShopDown"}}),
+     [{"alertname": "ShopDown", "environment": "production", "severity": "page", "service": "shop", "instance": "shop:9000"},
+      {"alertname": "ShopLatencyBudgetBurnFast", "environment": "production", "severity": "page", "service": "shop", "slo": "latency"},
+      {"alertname": "ShopAvailabilityBudgetBurnSlow", "environment": "production", "severity": "ticket", "service": "shop", "slo": "availability"},
+      {"alertname": "ShopProbeFailing", "environment": "production", "severity": "page", "service": "shop", "instance": "http://shop:8080/api/products?size=1"},
+      {"alertname": "GrafanaProbeFailing", "environment": "production", "severity": "ticket", "service": "grafana"}],
+     {"ShopLatencyBudgetBurnFast@production": {"ShopDown@production"}, "ShopAvailabilityBudgetBurnSlow@production": {"ShopDown@production"},
+      "ShopProbeFailing@production": {"ShopDown@production"}}),
+    ("a cause mutes only its own environment (equal: [service, environment]): staging's outage never mutes production",
+     [{"alertname": "PostgresDown", "environment": "staging", "severity": "page", "service": "shop"},
+      {"alertname": "ShopAvailabilityBudgetBurnFast", "environment": "staging", "severity": "page", "service": "shop", "slo": "availability"},
+      {"alertname": "ShopAvailabilityBudgetBurnFast", "environment": "production", "severity": "page", "service": "shop", "slo": "availability"},
+      {"alertname": "ShopProbeFailing", "environment": "production", "severity": "page", "service": "shop", "instance": "http://shop.shop-production.svc:8080/api/products?size=1"}],
+     {"ShopAvailabilityBudgetBurnFast@staging": {"PostgresDown@staging"}}),
     ("no shop target at all mutes its SLO burn alerts",
-     [{"alertname": "ShopMetricsAbsent", "severity": "page", "service": "shop"},
-      {"alertname": "ShopAvailabilityBudgetBurnFast", "severity": "page", "service": "shop", "slo": "availability"}],
-     {"ShopAvailabilityBudgetBurnFast": {"ShopMetricsAbsent"}}),
+     [{"alertname": "ShopMetricsAbsent", "environment": "production", "severity": "page", "service": "shop"},
+      {"alertname": "ShopAvailabilityBudgetBurnFast", "environment": "production", "severity": "page", "service": "shop", "slo": "availability"}],
+     {"ShopAvailabilityBudgetBurnFast@production": {"ShopMetricsAbsent@production"}}),
     ("symptoms without a cause page as usual; a cause never mutes the Watchdog or other causes",
-     [{"alertname": "ShopAvailabilityBudgetBurnFast", "severity": "page", "service": "shop", "slo": "availability"},
+     [{"alertname": "ShopAvailabilityBudgetBurnFast", "environment": "production", "severity": "page", "service": "shop", "slo": "availability"},
       {"alertname": "Watchdog", "severity": "none"}],
      {}),
     ("PostgreSQL down and the shop down page both (causes are not inhibited by each other)",
-     [{"alertname": "PostgresDown", "severity": "page", "service": "shop"},
-      {"alertname": "ShopDown", "severity": "page", "service": "shop", "instance": "shop:9000"},
+     [{"alertname": "PostgresDown", "environment": "production", "severity": "page", "service": "shop"},
+      {"alertname": "ShopDown", "environment": "production", "severity": "page", "service": "shop", "instance": "shop:9000"},
       {"alertname": "Watchdog", "severity": "none"}],
      {}),
 ]
@@ -318,6 +324,11 @@ def start_alertmanager(binary, tmp):
             time.sleep(0.1)
 
 
+def alert_key(labels):
+    """NAME@ENVIRONMENT, or NAME for an alert without an environment: how INHIBITION_CASES names alerts."""
+    return f"{labels['alertname']}@{labels['environment']}" if labels.get("environment") else labels["alertname"]
+
+
 def check_inhibition():
     binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
     if not binary:
@@ -350,14 +361,14 @@ def check_inhibition():
                 now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
                 am_api("POST", "/api/v2/alerts", [{"labels": a, "startsAt": now} for a in posted])
                 # The inhibitor learns of source alerts asynchronously: poll until the expected state, at most 5 s.
-                want = {a["alertname"]: expected.get(a["alertname"], set()) for a in posted}
+                want = {alert_key(a): expected.get(alert_key(a), set()) for a in posted}
                 # Read once more a second after a match: "nothing inhibited" may only mean "not yet".
                 deadline = time.time() + 5
                 confirmed = None
                 while True:
                     listed = am_api("GET", "/api/v2/alerts")
-                    by_fp = {a["fingerprint"]: a["labels"]["alertname"] for a in listed}
-                    seen = {a["labels"]["alertname"]: {by_fp.get(fp, fp) for fp in a["status"].get("inhibitedBy") or []}
+                    by_fp = {a["fingerprint"]: alert_key(a["labels"]) for a in listed}
+                    seen = {alert_key(a["labels"]): {by_fp.get(fp, fp) for fp in a["status"].get("inhibitedBy") or []}
                             for a in listed}
                     if seen == want and confirmed is None:
                         confirmed = time.time() + 1
@@ -369,7 +380,7 @@ def check_inhibition():
                 proc.wait(timeout=10)
         print(f"  inhibition: {title}")
         for name in want:
-            print(f"    {name:34} inhibited by {sorted(seen.get(name, ['(not listed)'])) or '-'}")
+            print(f"    {name:45} inhibited by {sorted(seen.get(name, ['(not listed)'])) or '-'}")
             if seen.get(name) != want[name]:
                 got = (sorted(seen[name]) or "nothing") if name in seen else "(not listed)"
                 fail(f"inhibition case '{title}': {name} inhibited by {got}, expected {sorted(want[name]) or 'nothing'}")

@@ -124,3 +124,18 @@ export function alloyLogLabels(sources) {
   }
   return { streamLabels, metadata, values };
 }
+
+// The relabel rules of one .alloy file, wherever they are nested: { source_labels: [..], target_label, replacement,
+// action } (attributes that are absent stay undefined). check_queries.mjs reads from them where a deployment's
+// log streams get their `environment`.
+export function alloyRelabelRules(text) {
+  return blocks(stripComments(text)).filter((b) => b.name === 'rule').map((b) => {
+    const m = /(^|\s)source_labels\s*=\s*\[([^\]]*)\]/.exec(b.body);
+    return {
+      source_labels: m ? [...m[2].matchAll(/"([^"]*)"/g)].map((x) => x[1]) : undefined,
+      target_label: stringAttr(b.body, 'target_label') ?? undefined,
+      replacement: stringAttr(b.body, 'replacement') ?? undefined,
+      action: (stringAttr(b.body, 'action') || 'replace').toLowerCase(),
+    };
+  });
+}

@@ -199,6 +199,8 @@ class WebhookSink(httpserver.ThreadingHTTPServer):
 #     fires before the fast burns (2m -> 12 s) and the failing probe (2m average, for 1m) that it inhibits.
 # Times printed by the test are in test time.
 SLO_WINDOW_SCALE = 60
+# The environment of every compose target (prometheus.yml relabels it onto each job): every page must carry it.
+PAGE_ENVIRONMENT = "compose"
 TIME_SCALE = 10
 AM_TIMING_KEYS = ("group_wait", "group_interval", "repeat_interval", "resolve_timeout")
 AM_RESOLVE_TIMEOUT_DEFAULT = "5m"  # global.resolve_timeout when unset (Alertmanager 0.25, config/config.go)
@@ -481,6 +483,11 @@ def check_page(inbox, annotations, alertname, status, since, labels):
     for k, v in labels.items():
         if alert["labels"].get(k) != v:
             fail(f"{alertname} {status}: label {k}={alert['labels'].get(k)!r}, expected {v!r}")
+    # A page says which environment it is about: the label prometheus.yml gives every compose target, in the subject.
+    env = alert["labels"].get("environment")
+    if env != PAGE_ENVIRONMENT or not mail["subject"].endswith(f" {PAGE_ENVIRONMENT}"):
+        fail(f"{alertname} {status}: environment label {env!r} and subject {mail['subject']!r}, expected "
+             f"{PAGE_ENVIRONMENT!r} in both")
     if alert["annotations"].get("runbook_url") != want["runbook_url"]:
         fail(f"{alertname}: runbook_url {alert['annotations'].get('runbook_url')!r}, rule says {want['runbook_url']!r}")
     summary = alert["annotations"].get("summary", "")

@@ -51,7 +51,7 @@ PROM = f"http://127.0.0.1:{PROM_PORT}"
 ACCEPT_3X = ("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
              "application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2")
 # Labels Prometheus adds to every scraped series (target labels), and labels recording rules keep.
-TARGET_LABELS = {"job", "instance", "service"}
+TARGET_LABELS = {"job", "instance", "service", "environment"}
 
 
 def log(msg):
@@ -473,6 +473,13 @@ def main():
             result = data["result"]
             if q.get("label_values"):
                 result = [r for r in result if r["metric"].get(q["label_values"])]
+                # Grafana keeps a variable's saved value only when its query offers it (else it takes the first
+                # offered): the manifest's queries were given the saved value, so it must be one of those offered.
+                offered = sorted({r["metric"][q["label_values"]] for r in result})
+                current = q.get("current")
+                if result and current is not None and current != ".*" and current not in offered:
+                    failures.append(f"{q['where']}: Grafana would not keep the saved value {current!r} (offered: "
+                                    f"{offered}); the queries were evaluated with it")
             if result:
                 counts["with_data"] += 1
                 passed += 1
