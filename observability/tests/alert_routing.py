@@ -12,7 +12,10 @@
 4. Wiring: Prometheus sends alerts to the Alertmanager that compose and kind really run (service / Service
    name and port); the blackbox configuration loads in Debian's blackbox exporter 0.23; every probe job asks
    the exporter that really runs, with a module it has, for URLs that reach the probed service the way clients
-   do (compose: the service's own port; kind: the ingress controller, on a path the Ingress routes to it).
+   do (compose: the service's own port; kind: the ingress controller, on a path the Ingress routes to it; the
+   environments' shared stack, observability/environments/prometheus.yml over k8s/overlays/{observability,staging,
+   production}: each environment's Service shop), and a shop probe carries the `environment` of the pods it reaches;
+   the shared stack discovers exactly the namespaces the environment overlays deploy the shop into.
 5. Inhibition on a real Alertmanager 0.25 (loopback, no receivers reached within the test): alerts are posted
    to its API and /api/v2/alerts reports which ones are inhibited, and by which alert. Every inhibit rule's
    matchers select at least one alert that exists in the rule files.
@@ -46,6 +49,10 @@ PROM_KIND = os.path.join(ROOT, "observability", "prometheus", "prometheus-k8s.ym
 BLACKBOX = os.path.join(ROOT, "observability", "blackbox", "blackbox.yml")
 COMPOSE = os.path.join(ROOT, "compose", "compose.yaml")
 KIND_OVERLAY = os.path.join(ROOT, "k8s", "overlays", "kind")
+# The environments: the shared stack (its Prometheus configuration comes from observability/environments/) and the
+# application overlays it watches.
+PROM_ENVS = os.path.join(ROOT, "observability", "environments", "prometheus.yml")
+ENV_OVERLAYS = [os.path.join(ROOT, "k8s", "overlays", d) for d in ("observability", "staging", "production")]
 # How clients of the kind cluster reach it: the ingress-nginx controller's Service (k8s/scripts/kind-up.sh).
 KIND_INGRESS_HOST = "ingress-nginx-controller.ingress-nginx.svc"
 # Loopback port of the short-lived Alertmanager of the inhibition check.
@@ -398,12 +405,49 @@ def compose_listening():
     return published, listening
 
 
-def kind_objects():
-    r = run(["kubectl", "kustomize", KIND_OVERLAY])
-    if r.returncode != 0:
-        fail(f"kubectl kustomize {os.path.relpath(KIND_OVERLAY, ROOT)}: {r.stderr.strip()}")
-        return []
-    return [o for o in yaml.safe_load_all(r.stdout) if o]
+def overlay_objects(*dirs):
+    objects = []
+    for d in dirs:
+        r = run(["kubectl", "kustomize", d])
+        if r.returncode != 0:
+            fail(f"kubectl kustomize {os.path.relpath(d, ROOT)}: {r.stderr.strip()}")
+            continue
+        objects += [o for o in yaml.safe_load_all(r.stdout) if o]
+    return objects
+
+
+class Cluster:
+    """What a set of overlays deploys, as a Prometheus in it sees it: Services by (namespace, name), the Ingress
+    paths, and the `environment` pod label of each workload (namespace, app.kubernetes.io/name)."""
+
+    def __init__(self, objects):
+        self.services = {(o["metadata"].get("namespace"), o["metadata"]["name"]): o
+                         for o in objects if o.get("kind") == "Service"}
+        self.ingress_paths = []  # (path prefix, namespace, backend Service)
+        for ing in (o for o in objects if o.get("kind") == "Ingress"):
+            for rule in ing["spec"].get("rules") or []:
+                for p in (rule.get("http") or {}).get("paths") or []:
+                    self.ingress_paths.append((p["path"], ing["metadata"].get("namespace"), p["backend"]["service"]["name"]))
+        self.environment = {}
+        for o in objects:
+            if o.get("kind") in ("Deployment", "StatefulSet", "Rollout"):
+                labels = ((o["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {}
+                self.environment[(o["metadata"].get("namespace"), labels.get("app.kubernetes.io/name"))] = labels.get("environment")
+        prom = [o for o in objects if o.get("kind") == "Deployment" and o["metadata"]["name"] == "prometheus"]
+        self.prometheus_namespace = prom[0]["metadata"].get("namespace") if prom else None
+
+    def service(self, host):
+        """(namespace, name) of the Service a host name reaches from Prometheus' namespace: name or name.namespace.svc."""
+        parts = (host or "").split(".")
+        if len(parts) == 1:
+            return self.prometheus_namespace, parts[0]
+        if len(parts) == 3 and parts[2] == "svc":
+            return parts[1], parts[0]
+        return None
+
+    def serves(self, host, port):
+        svc = self.services.get(self.service(host))
+        return svc is not None and any(p.get("port") == port for p in svc["spec"].get("ports") or [])
 
 
 def host_port(address):
@@ -425,20 +469,11 @@ def check_wiring():
     modules = set((yaml.safe_load(open(BLACKBOX)) or {}).get("modules") or {})
 
     published, listening = compose_listening()
-    objects = kind_objects()
-    services = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Service"}
-    ingress_paths = []  # (path prefix, backend Service) of the kind Ingress
-    for ing in (o for o in objects if o.get("kind") == "Ingress"):
-        for rule in ing["spec"].get("rules") or []:
-            for p in (rule.get("http") or {}).get("paths") or []:
-                svc = p["backend"]["service"]
-                ingress_paths.append((p["path"], svc["name"]))
+    clusters = {"kind": Cluster(overlay_objects(KIND_OVERLAY)), "environments": Cluster(overlay_objects(*ENV_OVERLAYS))}
 
-    def svc_port(name, port):
-        svc = services.get(name)
-        return svc is not None and any(p.get("port") == port for p in svc["spec"].get("ports") or [])
-
-    for env, path in (("compose", PROM_COMPOSE), ("kind", PROM_KIND)):
+    for env, path in (("compose", PROM_COMPOSE), ("kind", PROM_KIND), ("environments", PROM_ENVS)):
+        cluster = clusters.get(env)
+        svc_port = cluster.serves if cluster else None
         prom = yaml.safe_load(open(path))
         where = os.path.relpath(path, ROOT)
         ams = [t for a in (prom.get("alerting") or {}).get("alertmanagers") or []
@@ -452,6 +487,16 @@ def check_wiring():
             if not ok or host != "alertmanager":
                 fail(f"{where}: alerting target {target} is not the {env} "
                      f"{'service' if env == 'compose' else 'Service'} alertmanager on its port")
+        if cluster and cluster.prometheus_namespace is None:
+            fail(f"{env}: the overlays deploy no Prometheus")
+        if env == "environments":
+            # The shared stack discovers exactly the namespaces the environment overlays deploy the shop into.
+            deployed = sorted({ns for ns, app in cluster.environment if app == "shop"})
+            discovered = sorted({n for j in prom.get("scrape_configs") or [] if j.get("job_name") == "kubernetes-pods"
+                                 for sd in j.get("kubernetes_sd_configs") or [] for n in (sd.get("namespaces") or {}).get("names") or []})
+            print(f"  {env}: shop deployed in {deployed}, discovered in {discovered} ({'ok' if deployed == discovered else 'WRONG'})")
+            if not deployed or deployed != discovered:
+                fail(f"{where}: job kubernetes-pods discovers {discovered}, the overlays deploy the shop in {deployed}")
 
         probe_jobs = [j for j in prom.get("scrape_configs") or [] if j.get("metrics_path") == "/probe"]
         if not probe_jobs:
@@ -478,17 +523,30 @@ def check_wiring():
                     if u.hostname != service or u.port not in published.get(u.hostname or "", set()):
                         problems.append(f"{u.hostname}:{u.port} is not the port compose service {service} serves "
                                         f"clients on ({sorted(published.get(service, set()))})")
-                else:
-                    route = [(prefix, name) for prefix, name in ingress_paths
+                elif u.hostname == KIND_INGRESS_HOST or env == "kind":
+                    # kind: clients come through the ingress controller, on a path an Ingress routes to the service.
+                    route = [(prefix, ns, name) for prefix, ns, name in cluster.ingress_paths
                              if u.path == prefix or u.path.startswith(prefix.rstrip("/") + "/")]
                     if u.hostname != KIND_INGRESS_HOST or (u.port or 80) != 80:
                         problems.append(f"not sent to the ingress controller {KIND_INGRESS_HOST}:80")
                     if not route:
                         problems.append(f"path {u.path} is routed by no Ingress")
                     else:
-                        best = max(route, key=lambda r: len(r[0]))  # the longest matching prefix wins
-                        if best[1] != service or service not in services:
-                            problems.append(f"the Ingress routes {u.path} to {best[1]}, not to the Service {service}")
+                        _, ns, name = max(route, key=lambda r: len(r[0]))  # the longest matching prefix wins
+                        if name != service or (ns, service) not in cluster.services:
+                            problems.append(f"the Ingress routes {u.path} to {name}, not to the Service {service}")
+                        probed = (ns, service)
+                else:
+                    # The environments: each environment's shop through its Service (name.namespace.svc:port).
+                    probed = cluster.service(u.hostname)
+                    if probed is None or probed[1] != service or not cluster.serves(u.hostname, u.port or 80):
+                        problems.append(f"{u.hostname}:{u.port} is not a port of the Service {service} the overlays deploy")
+                # A probe of the shop carries the environment of the pods it reaches (their pod label).
+                if cluster and service == "shop" and not problems:
+                    want = cluster.environment.get(probed)
+                    if labels.get("environment") != want:
+                        problems.append(f"labelled environment={labels.get('environment')!r}, but it reaches the shop of "
+                                        f"namespace {probed[0]}, whose pods carry environment={want!r}")
                 print(f"  {env}: probe {url} ({labels.get('module')}) -> {service} "
                       f"({'ok' if not problems else 'WRONG'})")
                 for p in problems:
