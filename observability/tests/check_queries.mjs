@@ -390,6 +390,18 @@ for (const q of envQueries) {
   }
 }
 
+// Trace -> logs in Grafana stays in the trace's environment: the Tempo data source maps deployment.environment to
+// the Loki stream label `environment` (next to service.name -> service).
+{
+  const tempo = listFiles(dsDir, /\.ya?ml$/).flatMap((f) => (yaml.load(fs.readFileSync(f, 'utf8')) || {}).datasources || [])
+    .find((ds) => ds.type === 'tempo');
+  const tags = (((tempo || {}).jsonData || {}).tracesToLogsV2 || {}).tags || [];
+  if (!tags.some((t) => t.key === 'deployment.environment' && t.value === ENV_VAR)) {
+    fail(`grafana datasources: Tempo's tracesToLogsV2 does not map deployment.environment to the Loki label ${ENV_VAR}: `
+      + 'a trace would link to the logs of every environment');
+  }
+}
+
 // ---- where each deployment gives its telemetry the environment -------------------------------------------------
 // Compose: one value for every target and log stream, the one compose.yaml gives the shop as DEPLOYMENT_ENVIRONMENT
 // (its traces' deployment.environment). Kubernetes: the pod label `environment` the overlays set on pod templates.
