@@ -17,12 +17,16 @@ KEDA_VERSION           ?= 2.17.2
 # CloudNativePG operator for the cloudnative-pg component (the kind overlay's PostgreSQL), release manifest by URL.
 # Its CRD schemas for the offline tests live in k8s/tests/third-party/cloudnative-pg-v$(CNPG_VERSION)/.
 CNPG_VERSION           ?= 1.30.0
+# Argo CD for the GitOps deployment (make kind-argocd, make kind-gitops), release manifest by URL: the newest release
+# whose tested Kubernetes versions include 1.32 (3.4.x; 3.5 starts at 1.33). Its CRD schemas and the facts the tests
+# use live in k8s/tests/third-party/argo-cd-v$(ARGOCD_VERSION)/.
+ARGOCD_VERSION         ?= 3.4.7
 # The image the Deployment runs: the one compose/.env pins (k8s/tests checks that both agree).
 K8S_SHOP_IMAGE     := $(shell sed -n 's/^SHOP_IMAGE=//p' compose/.env)
 # Where kind-load writes the HPA replica timeline.
 KIND_LOAD_LOG      ?= target/kind-load/hpa-timeline.txt
 
-export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION INGRESS_NGINX_VERSION KEDA_VERSION CNPG_VERSION K8S_SHOP_IMAGE KIND_LOAD_LOG
+export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION INGRESS_NGINX_VERSION KEDA_VERSION CNPG_VERSION ARGOCD_VERSION K8S_SHOP_IMAGE KIND_LOAD_LOG
 
 ##@ Kubernetes (kind)
 
@@ -39,6 +43,18 @@ kind-keda: ## Install KEDA (pinned) for the keda-request-rate component; then ma
 .PHONY: kind-cnpg
 kind-cnpg: ## Install the CloudNativePG operator (pinned, CNPG_VERSION) into an existing kind cluster (kind-up does it too)
 	$(K8S_DIR)/scripts/kind-up.sh cnpg
+
+.PHONY: kind-argocd
+kind-argocd: ## Install Argo CD (pinned, ARGOCD_VERSION) into namespace argocd and wait until every part of it is ready
+	$(K8S_DIR)/scripts/kind-gitops.sh install
+
+.PHONY: kind-gitops
+kind-gitops: ## GitOps deploy of HEAD: in-cluster git server fed from this checkout, ApplicationSet pinned to HEAD's SHA; waits for staging Synced+Healthy
+	$(K8S_DIR)/scripts/kind-gitops.sh deploy
+
+.PHONY: kind-gitops-check
+kind-gitops-check: ## Fail unless Argo CD shows staging Synced and Healthy at HEAD's SHA
+	$(K8S_DIR)/scripts/kind-gitops.sh check
 
 .PHONY: kind-deploy
 kind-deploy: ## Apply the kind overlay (K8S_OVERLAY=...) with kubectl apply -k and wait until every workload is ready
@@ -80,6 +96,10 @@ test-k8s-cnpg: ## Offline, only the CloudNativePG checks of test-k8s (cnpg.test.
 .PHONY: test-k8s-envs
 test-k8s-envs: ## Offline, only the environment checks of test-k8s (environments.test.mjs: labels, differences table, cross-namespace flows, RBAC)
 	@$(K8S_DIR)/scripts/test-k8s.sh environments.test.mjs
+
+.PHONY: test-k8s-gitops
+test-k8s-gitops: ## Offline, only the GitOps checks of test-k8s (gitops.test.mjs: Argo CD schemas, ApplicationSet, git server, kind-gitops.sh)
+	@$(K8S_DIR)/scripts/test-k8s.sh gitops.test.mjs
 
 .PHONY: test-k8s-sizing
 test-k8s-sizing: ## Offline, only the sizing of test-k8s: every build against loadtest/capacity.yaml (sizing.test.mjs)

@@ -1,5 +1,6 @@
-// Strict validation of custom resources against third-party CRD schemas (k8s/tests/third-party/, see its README),
-// the way the API server validates them: structural schema, unknown fields pruned there and rejected here.
+// Strict validation of custom resources against third-party CRD schemas (k8s/tests/third-party/, see its README;
+// CloudNativePG and Argo CD), the way the API server validates them: structural schema, unknown fields pruned there
+// and rejected here.
 // JSON Schema validator: Ajv (https://ajv.js.org/), which kubernetes-models already brings.
 // CRD schema rules: https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#specifying-a-structural-schema
 // Not evaluated: x-kubernetes-validations (CEL rules) and the operator's admission webhooks.
@@ -19,8 +20,17 @@ export function makeVariable(name) {
   return m[1];
 }
 
+/** The third-party folders with CRD schemas: k8s/tests/third-party/<project>-v<version of the make variable>. */
+export const CRD_PROJECTS = [
+  { project: "cloudnative-pg", variable: "CNPG_VERSION" },
+  { project: "argo-cd", variable: "ARGOCD_VERSION" },
+];
+
+/** The third-party folder of a project at the version k8s/k8s.mk pins. */
+export const thirdPartyDir = (project, variable) => join(K8S, "tests/third-party", `${project}-v${makeVariable(variable)}`);
+
 /** The third-party folder of the pinned CloudNativePG release. */
-export const cnpgDir = () => join(K8S, "tests/third-party", `cloudnative-pg-v${makeVariable("CNPG_VERSION")}`);
+export const cnpgDir = () => thirdPartyDir("cloudnative-pg", "CNPG_VERSION");
 
 /** CloudNativePG facts recorded from the pinned release (release-facts.json). */
 export const cnpgFacts = () => JSON.parse(readFileSync(join(cnpgDir(), "release-facts.json"), "utf8"));
@@ -48,18 +58,21 @@ export function strictSchema(schema) {
 }
 
 let validators;
-/** Compiled validators by "group/version Kind", from every *.json schema file of the pinned third-party folder. */
+/** Compiled validators by "group/version Kind", from every *.json schema file of the pinned third-party folders. */
 export function crdValidators() {
   if (validators) return validators;
   validators = new Map();
-  const dir = cnpgDir();
-  if (!existsSync(dir)) throw new Error(`${dir} is missing: CNPG_VERSION in k8s/k8s.mk and k8s/tests/third-party disagree`);
   const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-  for (const file of readdirSync(dir).filter((f) => /\.v\d\w*\.json$/.test(f))) {
-    const { group, version, kind, openAPIV3Schema } = JSON.parse(readFileSync(join(dir, file), "utf8"));
-    validators.set(`${group}/${version} ${kind}`, ajv.compile(strictSchema(openAPIV3Schema)));
+  for (const { project, variable } of CRD_PROJECTS) {
+    const dir = thirdPartyDir(project, variable);
+    if (!existsSync(dir)) throw new Error(`${dir} is missing: ${variable} in k8s/k8s.mk and k8s/tests/third-party disagree`);
+    const files = readdirSync(dir).filter((f) => /\.v\d\w*\.json$/.test(f));
+    if (files.length === 0) throw new Error(`${dir}: no CRD schemas`);
+    for (const file of files) {
+      const { group, version, kind, openAPIV3Schema } = JSON.parse(readFileSync(join(dir, file), "utf8"));
+      validators.set(`${group}/${version} ${kind}`, ajv.compile(strictSchema(openAPIV3Schema)));
+    }
   }
-  if (validators.size === 0) throw new Error(`${dir}: no CRD schemas`);
   return validators;
 }
 
