@@ -27,10 +27,6 @@ const generated = generateApplications(appset);
 const appOf = (path) => generated.find((a) => a.spec.source.path === path);
 const strip = ({ params, ...app }) => app; // eslint-disable-line no-unused-vars
 
-// Folders the ApplicationSet deploys that the environments' part of issue 11 has not created yet. A listed folder
-// that exists fails the test below, so the list only shrinks; the unused-kind check waits until it is empty.
-const NOT_YET_CREATED = new Set(["k8s/overlays/observability", "k8s/overlays/staging", "k8s/overlays/production"]);
-
 // Kinds the API server keeps outside namespaces (those the overlays could plausibly hold).
 const CLUSTER_SCOPED = new Set([
   "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume", "StorageClass",
@@ -99,11 +95,9 @@ describe("k8s/gitops resources", () => {
     assert.deepEqual(role.rules, [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }]);
     assert.equal(binding.roleRef.name, role.metadata.name);
     assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "prometheus", namespace: "observability" }]);
-    if (!NOT_YET_CREATED.has("k8s/overlays/observability")) {
-      const stack = build(join(REPO, "k8s/overlays/observability"));
-      const prometheus = stack.find((o) => o.kind === "Deployment" && o.metadata.name === "prometheus");
-      assert.equal(`${prometheus.metadata.namespace}/${podOf(prometheus).spec.serviceAccountName}`, "observability/prometheus", "the subject is the stack's Prometheus");
-    }
+    const stack = build(join(REPO, appOf("k8s/overlays/observability").spec.source.path));
+    const prometheus = stack.find((o) => o.kind === "Deployment" && o.metadata.name === "prometheus");
+    assert.equal(`${prometheus.metadata.namespace}/${podOf(prometheus).spec.serviceAccountName}`, "observability/prometheus", "the subject is the stack's Prometheus");
   });
 
   test("only Argo CD's repo-server reaches the git daemon, and the daemon reaches nobody", () => {
@@ -164,12 +158,7 @@ describe("the ApplicationSet", () => {
     const problems = [];
     for (const app of generated) {
       const dir = join(REPO, app.spec.source.path);
-      const exists = existsSync(join(dir, "kustomization.yaml"));
-      if (NOT_YET_CREATED.has(app.spec.source.path)) {
-        if (exists) problems.push(`${app.spec.source.path} exists now: remove it from NOT_YET_CREATED in this test`);
-        continue;
-      }
-      if (!exists) {
+      if (!existsSync(join(dir, "kustomization.yaml"))) {
         problems.push(`${app.metadata.name}: ${app.spec.source.path} has no kustomization.yaml`);
         continue;
       }
@@ -188,8 +177,7 @@ describe("the ApplicationSet", () => {
         }
       }
     }
-    // Least privilege can be judged once every folder exists.
-    if (NOT_YET_CREATED.size === 0) for (const kind of allowedKinds) if (!used.has(kind)) problems.push(`the project allows ${kind}, which no deployed folder holds`);
+    for (const kind of allowedKinds) if (!used.has(kind)) problems.push(`the project allows ${kind}, which no deployed folder holds`);
     assert.deepEqual(problems, []);
   });
 
