@@ -2,6 +2,7 @@
 // endpoints used to probe the policies, and the few facts that are not derivable from the manifests.
 // k8s/README.md ("Network flows") explains each flow; change both together.
 import { clustersOf, operatorEndpoint } from "./lib/cnpg.mjs";
+import { argocdFacts } from "./lib/gitops.mjs";
 import { kedaFacts, kedaVersion } from "./lib/thirdparty.mjs";
 
 /** KEDA as its pinned release manifest installs it (third-party/keda/: derived from the upstream tag). */
@@ -59,6 +60,15 @@ export const COMBINATION_EXEMPTIONS = {
  */
 export const ARGO_ROLLOUTS = { namespace: "argo-rollouts", podLabels: { "app.kubernetes.io/name": "argo-rollouts" } };
 
+/** Argo CD's application controller as its pinned install manifest deploys it (third-party/argo-cd-v*: namespace, pod
+ * labels, metrics port). The shared stack's Prometheus scrapes it. */
+const ARGOCD = argocdFacts();
+export const ARGOCD_CONTROLLER = {
+  namespace: ARGOCD.installManifest.namespace,
+  podLabels: ARGOCD.installManifest.workloads.find((w) => w.name === "argocd-application-controller").podLabels,
+  port: ARGOCD.metrics.port,
+};
+
 /**
  * Endpoints outside the build's namespaces that the policies are probed with, plus, in each of `namespaces`, a
  * stranger (a pod someone adds later: default deny must keep it out of everything but DNS) and, in each namespace
@@ -83,6 +93,13 @@ export function outsideFor(namespaces, { impostors = [] } = {}) {
     { id: "kube-dns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, ip: "10.244.0.3", ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
     { id: "keda-operator", namespace: KEDA.namespace, labels: kedaOperator.podLabels, ip: "10.244.2.7", ports: [] },
     { id: "argo-rollouts", namespace: ARGO_ROLLOUTS.namespace, labels: ARGO_ROLLOUTS.podLabels, ip: "10.244.2.11", ports: [] },
+    {
+      id: "argocd-application-controller",
+      namespace: ARGOCD_CONTROLLER.namespace,
+      labels: ARGOCD_CONTROLLER.podLabels,
+      ip: "10.244.2.12",
+      ports: [{ port: ARGOCD_CONTROLLER.port, protocol: "TCP" }],
+    },
     // Same labels as our Prometheus, other namespace: must not inherit its rights.
     { id: "prometheus-elsewhere", namespace: "default", labels: { "app.kubernetes.io/name": "prometheus" }, ip: "10.244.2.8", ports: [] },
     // The CloudNativePG operator (namespace, labels and ports of the pinned release manifest).
@@ -101,7 +118,7 @@ export function outsideFor(namespaces, { impostors = [] } = {}) {
 export const OUTSIDE = outsideFor([OVERLAYS.kind.namespace]);
 
 export const NAMESPACE_LABELS = Object.fromEntries(
-  [...new Set([...Object.values(OVERLAYS).map((o) => o.namespace), "ingress-nginx", "kube-system", KEDA.namespace, "default", "cnpg-system", ARGO_ROLLOUTS.namespace])].map((ns) => [
+  [...new Set([...Object.values(OVERLAYS).map((o) => o.namespace), "ingress-nginx", "kube-system", KEDA.namespace, "default", "cnpg-system", ARGO_ROLLOUTS.namespace, ARGOCD_CONTROLLER.namespace])].map((ns) => [
     ns,
     { "kubernetes.io/metadata.name": ns },
   ]),
@@ -175,6 +192,8 @@ export function expectedEnvironmentFlows(objects, id) {
     tcp(stack("blackbox"), "ingress-nginx", 80),
     // Production's canary analysis (Argo Rollouts) queries Prometheus.
     tcp("argo-rollouts", stack("prometheus"), 9090),
+    // Prometheus scrapes Argo CD's application controller (job argocd).
+    tcp(stack("prometheus"), "argocd-application-controller", ARGOCD_CONTROLLER.port),
   ];
   for (const client of API_CLIENTS) flows.push(tcp(stack(client), "kube-api-service", 443), tcp(stack(client), "kube-api-node", 6443));
   const dns = (src) => flows.push(`${src} -> kube-dns:53/UDP`, `${src} -> kube-dns:53/TCP`);

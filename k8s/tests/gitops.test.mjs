@@ -5,7 +5,8 @@
 // Runner: node --test (https://nodejs.org/api/test.html).
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createConnection, createServer } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -248,9 +249,75 @@ function argocdQueryProblems(where, text, metrics, targetLabels) {
   return problems;
 }
 
+// The scrape job of the shared stack (observability/environments/prometheus.yml) and the labels it gives.
+const STACK_PROMETHEUS = "observability/environments/prometheus.yml";
+const stackConfig = parse(readFileSync(join(REPO, STACK_PROMETHEUS), "utf8"));
+const argocdJob = stackConfig.scrape_configs.find((j) => j.job_name === "argocd");
+/** Labels the job puts on every series besides the metric's own: job, instance, and what its relabeling writes. */
+const jobLabels = (job) => [
+  ...new Set(["job", "instance", ...[...(job.relabel_configs ?? []), ...(job.metric_relabel_configs ?? [])].map((r) => r.target_label).filter((l) => l && !l.startsWith("__"))]),
+];
+
+describe(`the scrape job argocd (${STACK_PROMETHEUS})`, () => {
+  const metricsService = facts.installManifest.services.find((s) => s.name === facts.metrics.service);
+  const controller = facts.installManifest.workloads.find((w) => Object.entries(metricsService.selector).every(([k, v]) => w.podLabels[k] === v));
+
+  test("keeps the pods behind the Service argocd-metrics, in Argo CD's namespace, on the metrics port and path", () => {
+    assert.ok(argocdJob, `${STACK_PROMETHEUS} has no job argocd`);
+    assert.ok(metricsService.ports.some((p) => p.targetPort === facts.metrics.port), "argocd-metrics targets the metrics port");
+    assert.ok(controller.containerPorts.some((p) => p.containerPort === facts.metrics.port), `${controller.name} declares the metrics port`);
+    const [sd] = argocdJob.kubernetes_sd_configs;
+    assert.equal(sd.role, "pod");
+    assert.deepEqual(sd.namespaces, { names: [facts.installManifest.namespace] });
+    const keep = argocdJob.relabel_configs.find((r) => r.action === "keep" && r.source_labels.includes("__meta_kubernetes_pod_container_port_number"));
+    assert.deepEqual(keep.source_labels, ["__meta_kubernetes_pod_label_app_kubernetes_io_name", "__meta_kubernetes_pod_container_port_number"]);
+    assert.equal(keep.regex, `${controller.podLabels["app.kubernetes.io/name"]};${facts.metrics.port}`, "the controller's pods on the metrics port of the pinned release");
+    assert.equal(argocdJob.metrics_path ?? "/metrics", facts.metrics.path);
+  });
+
+  test("writes no target label that argocd_app_info carries itself (it would be renamed exported_*)", () => {
+    const own = new Set(facts.metrics.families.argocd_app_info.labels);
+    const clash = (argocdJob.relabel_configs ?? []).map((r) => r.target_label).filter((l) => own.has(l));
+    assert.deepEqual(clash, [], "argocd_app_info's own labels must survive the scrape");
+  });
+
+  test("Prometheus may connect: its egress policy names the controller's namespace, pods and port; the install manifest's admits them", () => {
+    const stack = build(join(REPO, "k8s/overlays/observability"));
+    const policy = stack.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "prometheus");
+    const rule = (policy.spec.egress ?? []).find((r) =>
+      (r.to ?? []).some(
+        (peer) =>
+          peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === facts.installManifest.namespace &&
+          Object.entries(peer.podSelector?.matchLabels ?? {}).every(([k, v]) => controller.podLabels[k] === v),
+      ),
+    );
+    assert.ok(rule, "no egress rule of NetworkPolicy prometheus reaches Argo CD's application controller");
+    assert.deepEqual(rule.ports, [{ protocol: "TCP", port: facts.metrics.port }], "the egress rule to the controller must open its metrics port only");
+    const theirs = facts.installManifest.networkPolicies.find((p) => Object.entries(p.spec.podSelector.matchLabels).every(([k, v]) => controller.podLabels[k] === v));
+    assert.ok(
+      theirs.spec.ingress.some((r) => (r.from ?? []).some((f) => f.namespaceSelector && !Object.keys(f.namespaceSelector).length) && r.ports.some((p) => p.port === facts.metrics.port)),
+      `${theirs.name} does not admit ${facts.metrics.port} from other namespaces`,
+    );
+  });
+
+  test("promtool accepts the configuration with the job (discovery swapped for static targets: Debian's build lacks it)", () => {
+    const config = structuredClone(stackConfig);
+    for (const job of config.scrape_configs) {
+      delete job.scrape_protocols;
+      if (job.kubernetes_sd_configs) {
+        delete job.kubernetes_sd_configs;
+        job.static_configs = [{ targets: ["placeholder:9000"] }];
+      }
+    }
+    const dir = mkdtempSync(join(tmpdir(), "prometheus-env-"));
+    writeFileSync(join(dir, "prometheus.yml"), JSON.stringify(config));
+    execFileSync("promtool", ["check", "config", "--syntax-only", join(dir, "prometheus.yml")], { stdio: "pipe" });
+  });
+});
+
 describe("Argo CD's metrics in the rules and dashboards", () => {
-  // Labels every scraped series gets besides its own (Prometheus' job and instance, the job's relabeling).
-  const TARGET_LABELS = ["job", "instance", "service", "pod", "environment"];
+  // Labels every scraped series gets besides its own: those of the job argocd.
+  const TARGET_LABELS = jobLabels(argocdJob);
   const texts = [];
   const annotations = [];
   for (const f of readdirSync(join(REPO, "observability/prometheus/rules"))) {
