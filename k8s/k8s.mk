@@ -21,8 +21,9 @@ CNPG_VERSION           ?= 1.30.0
 # whose tested Kubernetes versions include 1.32 (3.4.x; 3.5 starts at 1.33). Its CRD schemas and the facts the tests
 # use live in k8s/tests/third-party/argo-cd-v$(ARGOCD_VERSION)/.
 ARGOCD_VERSION         ?= 3.4.7
-# The image the Deployment runs: the one compose/.env pins (k8s/tests checks that both agree).
-K8S_SHOP_IMAGE     := $(shell sed -n 's/^SHOP_IMAGE=//p' compose/.env)
+# The shop image on kind: SHOP_IMAGE of compose/.env with a tag per source state (k8s/scripts/kind-image.sh), so
+# kind-deploy rolls the pods after every change. Set K8S_SHOP_IMAGE=name:tag to deploy another local image.
+K8S_SHOP_IMAGE     ?=
 # Where kind-load writes the HPA replica timeline.
 KIND_LOAD_LOG      ?= target/kind-load/hpa-timeline.txt
 
@@ -32,9 +33,7 @@ export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION INGRESS_NGINX_VERSION KED
 
 .PHONY: kind-up
 kind-up: ## Create the kind cluster (1 control plane + 2 workers) with metrics-server, ingress-nginx and the CloudNativePG operator, load the shop image
-	@$(K8S_DIR)/scripts/kind-up.sh preflight
-	@docker image inspect $(K8S_SHOP_IMAGE) >/dev/null 2>&1 || $(MAKE) image
-	$(K8S_DIR)/scripts/kind-up.sh up
+	MAKE="$(MAKE)" $(K8S_DIR)/scripts/kind-up.sh up
 
 .PHONY: kind-keda
 kind-keda: ## Install KEDA (pinned) for the keda-request-rate component; then make kind-deploy K8S_OVERLAY=k8s/tests/kind-keda-request-rate
@@ -57,8 +56,12 @@ kind-gitops-check: ## Fail unless Argo CD shows staging Synced and Healthy at HE
 	$(K8S_DIR)/scripts/kind-gitops.sh check
 
 .PHONY: kind-deploy
-kind-deploy: ## Apply the kind overlay (K8S_OVERLAY=...) with kubectl apply -k and wait until every workload is ready
-	$(K8S_DIR)/scripts/kind-deploy.sh
+kind-deploy: ## Build and load the shop image tagged per source state, apply the kind overlay (K8S_OVERLAY=...) with it, wait until every workload is ready
+	MAKE="$(MAKE)" $(K8S_DIR)/scripts/kind-deploy.sh
+
+.PHONY: kind-image
+kind-image: ## Build the shop image (unless one of this source state exists) under its per-source-state tag and load it into kind
+	MAKE="$(MAKE)" $(K8S_DIR)/scripts/kind-image.sh load
 
 .PHONY: kind-deploy-envs
 kind-deploy-envs: ## Apply the shared stack (namespace observability) and the staging and production environments, wait until ready

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make kind-up`: the kind cluster of k8s/kind/cluster.yaml with its two remote add-ons at pinned versions
-# (metrics-server for the HPA, ingress-nginx for http://localhost), and the shop image loaded into the nodes.
+# (metrics-server for the HPA, ingress-nginx for http://localhost), and the shop image loaded into the nodes
+# (k8s/scripts/kind-image.sh: built when no image of this source state exists).
 # References: https://kind.sigs.k8s.io/docs/user/ingress/   https://kind.sigs.k8s.io/docs/user/quick-start/#loading-an-image-into-your-cluster
 #             https://github.com/kubernetes-sigs/metrics-server#configuration
 #             https://keda.sh/docs/2.17/deploy/#yaml
@@ -14,7 +15,6 @@ cd "$(dirname "$0")/../.."
 : "${INGRESS_NGINX_VERSION:=controller-v1.12.3}"
 : "${KEDA_VERSION:=2.17.2}"
 : "${CNPG_VERSION:=1.30.0}"
-: "${K8S_SHOP_IMAGE:?K8S_SHOP_IMAGE is not set (make kind-up sets it from compose/.env)}"
 # kind enforces NetworkPolicy from this release on; older ones would silently ignore the NetworkPolicies of k8s/base.
 KIND_MIN_VERSION=0.24.0
 kubectl_kind() { kubectl --context "kind-$KIND_CLUSTER" "$@"; }
@@ -68,8 +68,8 @@ up() {
   kubectl_kind -n ingress-nginx rollout status deployment/ingress-nginx-controller --timeout=300s
   cnpg
 
-  echo "kind-up: loading $K8S_SHOP_IMAGE into the nodes"
-  kind load docker-image "$K8S_SHOP_IMAGE" --name "$KIND_CLUSTER"
+  # The shop image under its per-source-state tag (kind-image.sh); make kind-deploy does the same after a change.
+  k8s/scripts/kind-image.sh load
   echo "kind-up: ready; next: make kind-deploy"
 }
 

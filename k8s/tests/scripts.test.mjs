@@ -3,13 +3,14 @@
 // (.github/scripts/hpa-timeline.sh) expects.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { test } from "node:test";
 import { K8S, REPO } from "./lib/render.mjs";
 import { stubFolder } from "./lib/stubs.mjs";
 import { kedaFacts, kedaFactsShape, kedaVersion } from "./lib/thirdparty.mjs";
+import { ingressFacts, ingressFactsShape, ingressVersion } from "./lib/ingress.mjs";
 
 function stubs(dir, loadExit) {
   const counter = join(dir, "count");
@@ -65,31 +66,60 @@ test("kind-load.sh fails when the load run fails, after recording the timeline",
   assert.match(readFileSync(log, "utf8"), /load finished \(exit 3\)/);
 });
 
-/** A stub directory whose kubectl logs every call, answers a few queries, and runs the real `kubectl kustomize`. */
-function clusterStubs({ kindVersion = "v0.27.0", crd = false, cnpgCrd = true, clusterExists = false } = {}) {
+/**
+ * A stub directory whose kubectl logs every call, answers a few queries, runs the real `kubectl kustomize`, and keeps
+ * what `apply -f -` received in applied.yaml. The ingress admission webhook gets its CA bundle at the `caAfter`-th
+ * look and admits the dry-run Ingress from the `admitAfter`-th try on (0: never). docker knows the images in
+ * `images` (docker image inspect), make logs its calls.
+ */
+function clusterStubs({ kindVersion = "v0.27.0", crd = false, cnpgCrd = true, clusterExists = false, caAfter = 1, admitAfter = 1, images = [] } = {}) {
   const { dir, calls, script } = stubFolder("kind-stubs-");
   const realKubectl = execFileSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" }).trim();
+  writeFileSync(join(dir, "ca-looks"), "0");
+  writeFileSync(join(dir, "dry-runs"), "0");
   script(
     "kubectl",
-    `case "$*" in
+    `count() { n=$(($(cat "${dir}/$1") + 1)); echo "$n" > "${dir}/$1"; echo "$n"; }
+case "$*" in
   kustomize*) exec "${realKubectl}" "$@" ;;
   *"get crd scaledobjects.keda.sh"*) ${crd ? "exit 0" : "exit 1"} ;;
   *"get crd clusters.postgresql.cnpg.io"*) ${cnpgCrd ? "exit 0" : "exit 1"} ;;
   *"get deployments -o name"*) echo deployment.apps/shop; echo deployment.apps/grafana ;;
   *"get deployment metrics-server -o jsonpath"*) echo '["--cert-dir=/tmp"]' ;;
+  *"get validatingwebhookconfiguration"*) [ "$(count ca-looks)" -ge ${caAfter} ] && [ ${caAfter} -gt 0 ] && echo -n LS0tLS1CRUdJTi== ;;
+  *"create --dry-run=server"*) cat > "${dir}/probe.yaml"; n=$(count dry-runs)
+    if [ ${admitAfter} -gt 0 ] && [ "$n" -ge ${admitAfter} ]; then echo ingress.networking.k8s.io/kind-deploy-webhook-probe; else
+      echo 'Error from server (InternalError): failed calling webhook "validate.nginx.ingress.kubernetes.io": tls: failed to verify certificate: x509: certificate signed by unknown authority' >&2; exit 1; fi ;;
+  *"apply --server-side --field-manager"*) cat > "${dir}/applied.yaml" ;;
   *"apply"*) cat > /dev/null ;;
 esac
 exit 0`,
   );
   script("kind", `case "$1" in version) echo "kind ${kindVersion} go1.23 linux/amd64" ;; get) ${clusterExists ? "echo shop" : "true"} ;; esac`);
-  script("docker", `case "$1" in inspect) echo "172.18.0.3 " ;; esac`);
-  return { dir, calls };
+  script(
+    "docker",
+    `case "$1 $2" in
+  "image inspect") case "$3" in ${images.length ? images.map((i) => `"${i}"`).join("|") : "__none__"}) exit 0 ;; *) exit 1 ;; esac ;;
+  inspect*) echo "172.18.0.3 " ;;
+esac`,
+  );
+  script("make", "exit 0");
+  return { dir, calls, applied: join(dir, "applied.yaml"), probe: join(dir, "probe.yaml") };
 }
 
 const runScript = (script, args, dir, extraEnv = {}) =>
   spawnSync(join(K8S, "scripts", script), args, {
     encoding: "utf8",
-    env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, K8S_SHOP_IMAGE: "shop:1.0.0", KIND_CLUSTER: "shop", ...extraEnv },
+    env: {
+      ...process.env,
+      PATH: `${dir}:${process.env.PATH}`,
+      MAKE: join(dir, "make"),
+      K8S_SHOP_IMAGE: "shop:1.0.0-gtest",
+      KIND_CLUSTER: "shop",
+      KIND_DEPLOY_DIR: join(dir, "kind-deploy"),
+      INGRESS_WEBHOOK_POLL: "0.05",
+      ...extraEnv,
+    },
   });
 
 test("kind-up.sh: cluster from k8s/kind/cluster.yaml, pinned add-ons by URL, insecure kubelet TLS, image loaded", () => {
@@ -103,7 +133,10 @@ test("kind-up.sh: cluster from k8s/kind/cluster.yaml, pinned add-ons by URL, ins
   assert.match(log, /apply -f https:\/\/raw.githubusercontent.com\/kubernetes\/ingress-nginx\/controller-v1.12.3\/deploy\/static\/provider\/kind\/deploy.yaml/);
   assert.match(log, /apply --server-side -f https:\/\/github.com\/cloudnative-pg\/cloudnative-pg\/releases\/download\/v1.30.0\/cnpg-1.30.0.yaml/);
   assert.match(log, /-n cnpg-system rollout status deployment\/cnpg-controller-manager/);
-  assert.match(log, /^kind load docker-image shop:1.0.0 --name shop$/m);
+  // No image of this source state yet: built with make image, tagged, and loaded with the base tag.
+  assert.match(log, /^make image$/m);
+  assert.match(log, /^docker tag shop:1.0.0 shop:1.0.0-gtest$/m);
+  assert.match(log, /^kind load docker-image shop:1.0.0-gtest shop:1.0.0 --name shop$/m);
   assert.match(result.stdout, /inside the blocks of NetworkPolicy kube-api-egress/);
 });
 
@@ -198,4 +231,148 @@ test("the KEDA facts file is strict and names its source", () => {
   assert.match(problems, /missing key namespace/);
   assert.match(problems, /deployments\[0\]: unknown key selector/);
   assert.match(problems, /deployments\[0\].podLabels: empty/);
+});
+
+// ------------------------------------------------------------------ the shop image per source state (kind defect 5)
+// compose/.env names the image `make image` builds; kind gets it under a tag of its own per source state.
+const BASE_IMAGE = /^SHOP_IMAGE=(\S+)$/m.exec(readFileSync(join(REPO, "compose/.env"), "utf8"))[1];
+const gitStatus = () => execFileSync("git", ["status", "--porcelain", "--", "k8s", "compose"], { cwd: REPO, encoding: "utf8" });
+const shopImages = (yaml) => [...yaml.matchAll(/^\s*-?\s*image:\s*"?([^"\s]+)/gm)].map((m) => m[1]).filter((i) => /(^|\/)shop[:@]/.test(i));
+
+test("kind-deploy.sh runs the shop under the per-source-state tag, through a generated overlay: no committed file changes", () => {
+  const before = gitStatus();
+  const { dir, calls, applied } = clusterStubs({ clusterExists: true, images: ["shop:1.0.0-gtest"] });
+  const result = runScript("kind-deploy.sh", [], dir, { K8S_SHOP_IMAGE: `${BASE_IMAGE}-gtest` });
+  assert.equal(result.status, 0, result.stderr);
+  const images = shopImages(readFileSync(applied, "utf8"));
+  assert.ok(images.length > 0, "no shop container in what was applied");
+  assert.deepEqual([...new Set(images)], [`${BASE_IMAGE}-gtest`]);
+  const log = readFileSync(calls, "utf8");
+  assert.match(log, new RegExp(`^kind load docker-image ${BASE_IMAGE}-gtest ${BASE_IMAGE} --name shop$`, "m"), "the tag is loaded into kind before the apply");
+  assert.doesNotMatch(log, /^make image$/m, "an image of this source state exists: nothing is rebuilt");
+  assert.ok(log.indexOf("kind load docker-image") < log.indexOf("apply --server-side"), log);
+  assert.match(readFileSync(join(dir, "kind-deploy/kustomization.yaml"), "utf8"), /newTag: "1\.0\.0-gtest"/);
+  assert.equal(gitStatus(), before, "kind-deploy changed files of the repository");
+});
+
+test("kind-deploy.sh also replaces a shop image an overlay renamed to a registry digest", () => {
+  const { dir, applied } = clusterStubs({ clusterExists: true });
+  const overlay = join(dir, "renamed");
+  mkdirSync(overlay);
+  writeFileSync(
+    join(overlay, "kustomization.yaml"),
+    `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(overlay, join(K8S, "overlays/kind"))}\nimages:\n  - name: shop\n    newName: ghcr.io/acme/shop\n    digest: sha256:${"a".repeat(64)}\n`,
+  );
+  const result = runScript("kind-deploy.sh", [], dir, { K8S_OVERLAY: overlay, K8S_SHOP_IMAGE: "shop:9.9.9-gabc" });
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual([...new Set(shopImages(readFileSync(applied, "utf8")))], ["shop:9.9.9-gabc"]);
+});
+
+/** A scratch git repository holding kind-image.sh and a compose/.env, committed once. */
+function scratchRepo() {
+  const root = mkdtempSync(join(tmpdir(), "kind-image-"));
+  mkdirSync(join(root, "k8s/scripts"), { recursive: true });
+  mkdirSync(join(root, "compose"));
+  cpSync(join(K8S, "scripts/kind-image.sh"), join(root, "k8s/scripts/kind-image.sh"));
+  writeFileSync(join(root, "compose/.env"), `SHOP_IMAGE=${BASE_IMAGE}\n`);
+  writeFileSync(join(root, ".gitignore"), "target/\n");
+  writeFileSync(join(root, "App.java"), "class App {}\n");
+  const git = (...args) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@localhost", "-c", "commit.gpgsign=false", ...args], { cwd: root, encoding: "utf8" });
+  git("init", "-q");
+  git("add", "-A");
+  git("commit", "-q", "-m", "one");
+  const tag = () => {
+    const r = spawnSync(join(root, "k8s/scripts/kind-image.sh"), ["tag"], { encoding: "utf8", env: { ...process.env, K8S_SHOP_IMAGE: "" } });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  return { root, git, tag };
+}
+
+test("kind-image.sh tag: the commit when clean, plus a content hash of the working tree when not", () => {
+  const { root, git, tag } = scratchRepo();
+  const commit = git("rev-parse", "--short=12", "HEAD").trim();
+  const clean = tag();
+  assert.equal(clean, `${BASE_IMAGE}-g${commit}`);
+  writeFileSync(join(root, "App.java"), "class App { int x; }\n");
+  const changed = tag();
+  assert.match(changed, new RegExp(`^${BASE_IMAGE}-g${commit}-dirty-[0-9a-f]{12}$`));
+  assert.equal(tag(), changed, "the same content gives the same tag");
+  writeFileSync(join(root, "App.java"), "class App { int y; }\n");
+  assert.notEqual(tag(), changed, "another change gives another tag");
+  writeFileSync(join(root, "App.java"), "class App {}\n");
+  assert.equal(tag(), clean, "back to the committed content: the commit's tag");
+  writeFileSync(join(root, "New.java"), "class New {}\n");
+  assert.match(tag(), /-dirty-/, "a new file counts");
+  git("add", "New.java");
+  const staged = tag();
+  assert.match(staged, /-dirty-/, "a staged file counts");
+  git("commit", "-q", "-m", "two");
+  assert.equal(tag(), `${BASE_IMAGE}-g${git("rev-parse", "--short=12", "HEAD").trim()}`, "a new commit: a new tag");
+  mkdirSync(join(root, "target"));
+  writeFileSync(join(root, "target/out.jar"), "x");
+  assert.doesNotMatch(tag(), /-dirty-/, "ignored build output does not count");
+  assert.equal(git("status", "--porcelain", "--untracked-files=no"), "", "the real index is untouched");
+});
+
+test("kind-image.sh load builds only when no image of this source state exists", () => {
+  const missing = clusterStubs({ clusterExists: true });
+  const built = runScript("kind-image.sh", ["load"], missing.dir, { K8S_SHOP_IMAGE: "shop:2.0.0-gnew" });
+  assert.equal(built.status, 0, built.stderr);
+  const log = readFileSync(missing.calls, "utf8");
+  assert.ok(log.indexOf("make image") < log.indexOf(`docker tag ${BASE_IMAGE} shop:2.0.0-gnew`), log);
+  assert.match(log, new RegExp(`^kind load docker-image shop:2.0.0-gnew ${BASE_IMAGE} --name shop$`, "m"));
+  const present = clusterStubs({ clusterExists: true, images: ["shop:2.0.0-gnew"] });
+  const reused = runScript("kind-image.sh", ["load"], present.dir, { K8S_SHOP_IMAGE: "shop:2.0.0-gnew" });
+  assert.equal(reused.status, 0, reused.stderr);
+  assert.doesNotMatch(readFileSync(present.calls, "utf8"), /^make image$|docker tag/m);
+});
+
+// ------------------------------------------------------------------ ingress admission webhook (kind defect 4)
+const INGRESS = ingressFacts(ingressVersion());
+
+test("kind-deploy.sh waits for the ingress webhook's CA bundle and a dry-run Ingress it admits before applying", () => {
+  const { dir, calls, probe } = clusterStubs({ clusterExists: true, caAfter: 3, admitAfter: 2 });
+  const result = runScript("kind-deploy.sh", [], dir);
+  assert.equal(result.status, 0, result.stderr);
+  const log = readFileSync(calls, "utf8");
+  const looks = [...log.matchAll(new RegExp(`get validatingwebhookconfiguration ${INGRESS.webhook.configuration} `, "g"))].length;
+  assert.equal(looks, 3, "polls the webhook configuration until its CA bundle is there");
+  assert.equal([...log.matchAll(/create --dry-run=server/g)].length, 2, "retries the dry-run until the webhook admits it");
+  assert.ok(log.lastIndexOf("create --dry-run=server") < log.indexOf("apply --server-side --field-manager"), log);
+  const ingress = readFileSync(probe, "utf8");
+  assert.match(ingress, /^kind: Ingress$/m);
+  assert.match(ingress, new RegExp(`namespace: ${INGRESS.namespace}$`, "m"));
+  assert.match(ingress, new RegExp(`ingressClassName: ${INGRESS.ingressClass}$`, "m"));
+  // The cert Jobs delete themselves when done (ttlSecondsAfterFinished 0 upstream): waiting on them would fail.
+  assert.ok(INGRESS.certJobs.every((j) => j.ttlSecondsAfterFinished === 0));
+  assert.doesNotMatch(log, /wait .*job/);
+});
+
+test("kind-deploy.sh gives up with a clear error when the webhook never gets its CA bundle, or never admits", () => {
+  const noCa = clusterStubs({ clusterExists: true, caAfter: 0 });
+  const r1 = runScript("kind-deploy.sh", [], noCa.dir, { INGRESS_WEBHOOK_TIMEOUT: "1" });
+  assert.equal(r1.status, 1);
+  assert.match(r1.stderr, new RegExp(`${INGRESS.webhook.configuration} has no CA bundle after 1s`));
+  assert.ok(!existsSync(noCa.applied), "nothing applied");
+  const refusing = clusterStubs({ clusterExists: true, admitAfter: 0 });
+  const r2 = runScript("kind-deploy.sh", [], refusing.dir, { INGRESS_WEBHOOK_TIMEOUT: "1" });
+  assert.equal(r2.status, 1);
+  assert.match(r2.stderr, /still refuses an Ingress after 1s: .*x509/);
+  assert.ok(!existsSync(refusing.applied), "nothing applied");
+});
+
+test("kind-deploy.sh names what the pinned ingress-nginx manifest names; the facts file is strict", () => {
+  const script = readFileSync(join(K8S, "scripts/kind-deploy.sh"), "utf8");
+  const v = (name) => new RegExp(`^${name}=(\\S+)$`, "m").exec(script)?.[1];
+  assert.equal(v("INGRESS_NAMESPACE"), INGRESS.namespace);
+  assert.equal(v("INGRESS_WEBHOOK"), INGRESS.webhook.configuration);
+  assert.equal(v("INGRESS_CLASS"), INGRESS.ingressClass);
+  assert.equal(INGRESS.webhook.failurePolicy, "Fail");
+  assert.equal(INGRESS.webhook.sideEffects, "None", "a dry-run may call the webhook only when it declares no side effects");
+  assert.equal(INGRESS.source, "https://github.com/kubernetes/ingress-nginx");
+  const broken = { ...structuredClone(INGRESS), extra: 1, webhook: { name: "x" } };
+  const problems = ingressFactsShape(broken).join("\n");
+  assert.match(problems, /unknown key extra/);
+  assert.match(problems, /webhook: missing key failurePolicy/);
 });
