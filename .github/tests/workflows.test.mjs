@@ -19,8 +19,8 @@ const load = (name) => parse(readFileSync(path.join(workflowsDir, name), 'utf8')
 const targets = makeTargets(repoRoot);
 
 describe('the workflows', () => {
-  test('are the four documented ones', () => {
-    assert.deepEqual(files.map((f) => path.basename(f)), ['ci.yml', 'e2e-compose.yml', 'e2e-kind.yml', 'release.yml']);
+  test('are the five documented ones', () => {
+    assert.deepEqual(files.map((f) => path.basename(f)), ['ci.yml', 'e2e-compose.yml', 'e2e-kind.yml', 'promote.yml', 'release.yml']);
     const readme = readFileSync(path.join(workflowsDir, 'README.md'), 'utf8');
     for (const f of files) assert.match(readme, new RegExp(path.basename(f).replace('.', '\\.')), `README.md does not describe ${path.basename(f)}`);
   });
@@ -53,15 +53,24 @@ describe('the workflows', () => {
     assert.ok(pins.size >= 8, `expected the pins of at least 8 actions, found ${pins.size}`);
   });
 
-  test('grant packages: write to the release publish job only', () => {
+  test('grant writes only to the release jobs, each the least it needs', () => {
+    // publish pushes the image; the pull-request jobs push a branch, open the pull request and dispatch ci.yml on it.
+    const allowed = {
+      'release.yml/publish': ['packages'],
+      'release.yml/staging': ['actions', 'contents', 'pull-requests'],
+      'promote.yml/production': ['actions', 'contents', 'pull-requests'],
+    };
+    const seen = [];
     for (const file of files) {
       const doc = parse(readFileSync(file, 'utf8'));
       for (const [id, job] of Object.entries(doc.jobs)) {
-        const writes = Object.entries(job.permissions ?? {}).filter(([, v]) => v === 'write').map(([k]) => k);
-        if (path.basename(file) === 'release.yml' && id === 'publish') assert.deepEqual(writes.sort(), ['packages']);
-        else assert.deepEqual(writes, [], `${path.basename(file)} job ${id} grants ${writes.join(', ')}`);
+        const key = `${path.basename(file)}/${id}`;
+        const writes = Object.entries(job.permissions ?? {}).filter(([, v]) => v === 'write').map(([k]) => k).sort();
+        assert.deepEqual(writes, allowed[key] ?? [], `${key} grants ${writes.join(', ') || 'nothing'}`);
+        if (allowed[key]) seen.push(key);
       }
     }
+    assert.deepEqual(seen.sort(), Object.keys(allowed).sort(), 'a job of the table is gone');
   });
 
   test('release builds amd64 and arm64 with an SBOM and max provenance, on v* tags only', () => {
