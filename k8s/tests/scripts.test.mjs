@@ -90,7 +90,7 @@ case "$*" in
   *"create --dry-run=server"*) cat > "${dir}/probe.yaml"; n=$(count dry-runs)
     if [ ${admitAfter} -gt 0 ] && [ "$n" -ge ${admitAfter} ]; then echo ingress.networking.k8s.io/kind-deploy-webhook-probe; else
       echo 'Error from server (InternalError): failed calling webhook "validate.nginx.ingress.kubernetes.io": tls: failed to verify certificate: x509: certificate signed by unknown authority' >&2; exit 1; fi ;;
-  *"apply --server-side --field-manager"*) cat > "${dir}/applied.yaml" ;;
+  *"apply --server-side --field-manager"*) cat >> "${dir}/applied.yaml" ;;
   *"apply"*) cat > /dev/null ;;
 esac
 exit 0`,
@@ -251,8 +251,23 @@ test("kind-deploy.sh runs the shop under the per-source-state tag, through a gen
   assert.match(log, new RegExp(`^kind load docker-image ${BASE_IMAGE}-gtest ${BASE_IMAGE} --name shop$`, "m"), "the tag is loaded into kind before the apply");
   assert.doesNotMatch(log, /^make image$/m, "an image of this source state exists: nothing is rebuilt");
   assert.ok(log.indexOf("kind load docker-image") < log.indexOf("apply --server-side"), log);
-  assert.match(readFileSync(join(dir, "kind-deploy/kustomization.yaml"), "utf8"), /newTag: "1\.0\.0-gtest"/);
+  assert.match(readFileSync(join(dir, "kind-deploy/1/kustomization.yaml"), "utf8"), /newTag: "1\.0\.0-gtest"/);
   assert.equal(gitStatus(), before, "kind-deploy changed files of the repository");
+});
+
+test("kind-deploy-envs: staging and production run the per-source-state tag, the shared stack is applied as it is", () => {
+  const { dir, applied } = clusterStubs({ clusterExists: true });
+  const overlays = ["observability", "staging", "production"].map((o) => `k8s/overlays/${o}`);
+  const result = runScript("kind-deploy.sh", [], dir, { K8S_OVERLAYS: overlays.join(" "), K8S_SHOP_IMAGE: "shop:3.0.0-genv" });
+  assert.equal(result.status, 0, result.stderr);
+  const yaml = readFileSync(applied, "utf8");
+  for (const ns of ["shop-staging", "shop-production"]) {
+    const shop = yaml.split(/^---$/m).find((d) => /^kind: (Deployment|Rollout)$/m.test(d) && new RegExp(`namespace: ${ns}$`, "m").test(d) && /^  name: shop$/m.test(d));
+    assert.ok(shop, `no shop Deployment applied in ${ns}`);
+    assert.deepEqual(shopImages(shop), ["shop:3.0.0-genv"], ns);
+  }
+  assert.ok(!existsSync(join(dir, "kind-deploy/1")), "the shared stack has no shop image: no generated kustomization");
+  assert.ok(existsSync(join(dir, "kind-deploy/2/kustomization.yaml")) && existsSync(join(dir, "kind-deploy/3/kustomization.yaml")));
 });
 
 test("kind-deploy.sh also replaces a shop image an overlay renamed to a registry digest", () => {
