@@ -5,8 +5,7 @@
 // Runner: node --test (https://nodejs.org/api/test.html).
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -14,6 +13,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { makeVariable, thirdPartyDir } from "./lib/crd.mjs";
 import { argocdFacts, generateApplications, renderGoTemplate, servedRepoURL } from "./lib/gitops.mjs";
 import { podOf, probesAndResources, restrictedPss, servicesSelectPods } from "./lib/policy.mjs";
+import { promtoolCheckConfig } from "./lib/promtool.mjs";
 import { build, K8S, rel, REPO } from "./lib/render.mjs";
 import { validateStrict } from "./lib/schema.mjs";
 import { stubFolder } from "./lib/stubs.mjs";
@@ -301,17 +301,7 @@ describe(`the scrape job argocd (${STACK_PROMETHEUS})`, () => {
   });
 
   test("promtool accepts the configuration with the job (discovery swapped for static targets: Debian's build lacks it)", () => {
-    const config = structuredClone(stackConfig);
-    for (const job of config.scrape_configs) {
-      delete job.scrape_protocols;
-      if (job.kubernetes_sd_configs) {
-        delete job.kubernetes_sd_configs;
-        job.static_configs = [{ targets: ["placeholder:9000"] }];
-      }
-    }
-    const dir = mkdtempSync(join(tmpdir(), "prometheus-env-"));
-    writeFileSync(join(dir, "prometheus.yml"), JSON.stringify(config));
-    execFileSync("promtool", ["check", "config", "--syntax-only", join(dir, "prometheus.yml")], { stdio: "pipe" });
+    promtoolCheckConfig(stackConfig);
   });
 });
 
