@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { commentAbove, concurrencyGroup, metadataTags } from './lib/release.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -128,6 +128,18 @@ function scratch({ real = false, openPr = '' } = {}) {
 
 const imageOf = (work, env) =>
   [...execFileSync('kubectl', ['kustomize', path.join(work, 'k8s/overlays', env)], { encoding: 'utf8' }).matchAll(/^\s*-?\s*image:\s*(\S*shop[@:]\S+)$/gm)].map((m) => m[1]);
+/** imagePullPolicy of every container (in any pod template) running the shop image in an overlay's build. */
+const pullPolicyOf = (work, env) => {
+  const policies = [];
+  const walk = (node) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    if (typeof node.image === 'string' && /(^|\/)shop[@:]/.test(node.image)) policies.push(node.imagePullPolicy ?? 'IfNotPresent');
+    Object.values(node).forEach(walk);
+  };
+  parseAllDocuments(execFileSync('kubectl', ['kustomize', path.join(work, 'k8s/overlays', env)], { encoding: 'utf8' })).forEach((d) => walk(d.toJS()));
+  return policies;
+};
 
 describe('release-pr.sh staging: the release moves staging to the digest it published', () => {
   test('edits only the staging overlay, pushes a branch, opens the pull request, dispatches ci.yml on it', () => {
@@ -235,6 +247,14 @@ describe('the real environment overlays', { skip: realOverlays ? false : 'k8s/ov
     assert.equal(s.run('production').code, 0);
     assert.deepEqual([...new Set(imageOf(s.work, 'production'))], [`ghcr.io/acme/shop@${DIGEST}`]);
   });
+
+  test('both environments may pull the released image: no imagePullPolicy Never on the shop', () => {
+    for (const env of ['staging', 'production']) {
+      const policies = pullPolicyOf(repoRoot, env);
+      assert.ok(policies.length > 0, `${env} renders no shop container`);
+      assert.ok(!policies.includes('Never'), `${env}: imagePullPolicy Never would refuse ghcr.io/<owner>/shop@sha256:... on any node that has not got it (${policies})`);
+    }
+  });
 });
 
 describe('the workflows run the release scripts through make', () => {
@@ -250,6 +270,18 @@ describe('the workflows run the release scripts through make', () => {
     assert.equal(step.env.GH_TOKEN, '${{ github.token }}');
     assert.match(recipe('release-staging-pr'), /release-pr\.sh staging "\$\$RELEASE_IMAGE_REF" "\$\$RELEASE_VERSION"$/);
   });
+  test('both pull-request jobs edit the default branch, keep the checkout credentials for the push, and say which branch', () => {
+    const promote = parse(readFileSync(path.join(repoRoot, '.github/workflows/promote.yml'), 'utf8'));
+    const jobs = { 'release.yml/staging': release.jobs.staging, 'promote.yml/production': promote.jobs.production };
+    for (const [name, job] of Object.entries(jobs)) {
+      const checkout = job.steps.find((st) => String(st.uses).startsWith('actions/checkout@'));
+      assert.equal(checkout.with?.ref, '${{ github.event.repository.default_branch }}', `${name}: the pull request targets the default branch, so that is what must be checked out`);
+      assert.notEqual(checkout.with?.['persist-credentials'], false, `${name}: release-pr.sh pushes with the checkout's credentials`);
+      const run = job.steps.find((st) => st.run);
+      assert.equal(run.env.RELEASE_BASE_BRANCH, '${{ github.event.repository.default_branch }}', name);
+    }
+  });
+
   test('promote.yml: by hand only, make promote-pr', () => {
     const promote = parse(readFileSync(path.join(repoRoot, '.github/workflows/promote.yml'), 'utf8'));
     assert.deepEqual(Object.keys(promote.on), ['workflow_dispatch']);
