@@ -48,8 +48,8 @@ kind-argocd: ## Install Argo CD (pinned, ARGOCD_VERSION) into namespace argocd a
 	$(K8S_DIR)/scripts/kind-gitops.sh install
 
 .PHONY: kind-gitops
-kind-gitops: ## GitOps deploy of HEAD: in-cluster git server fed from this checkout, ApplicationSet pinned to HEAD's SHA; waits for staging Synced+Healthy
-	$(K8S_DIR)/scripts/kind-gitops.sh deploy
+kind-gitops: ## GitOps deploy of HEAD: in-cluster git server fed from this checkout, ApplicationSet pinned to HEAD's SHA and its shop image; waits for staging
+	MAKE="$(MAKE)" $(K8S_DIR)/scripts/kind-gitops.sh deploy
 
 .PHONY: kind-gitops-check
 kind-gitops-check: ## Fail unless Argo CD shows staging Synced and Healthy at HEAD's SHA

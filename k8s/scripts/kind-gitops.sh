@@ -3,13 +3,14 @@
 # the GitOps deployment of the commit under test through a git server inside the cluster (k8s/gitops/).
 # References: https://argo-cd.readthedocs.io/en/stable/getting_started/
 #             https://git-scm.com/docs/git-bundle   https://git-scm.com/docs/git-daemon
-# Usage: kind-gitops.sh install | deploy | check | render SHA      (variables come from k8s/k8s.mk)
+# Usage: kind-gitops.sh install | deploy | check | render SHA IMAGE      (variables come from k8s/k8s.mk)
 #   install  the release manifest by URL, wait until its CRDs are established and every workload is ready, then
 #            apply k8s/gitops/argocd (Prometheus' read access to the controller's pods)
-#   deploy   git server, fill it with HEAD of this checkout, apply the ApplicationSet pinned to HEAD's SHA, wait
-#            until every automatically synced Application is Synced and Healthy at that SHA
+#   deploy   git server, fill it with HEAD of this checkout, apply the ApplicationSet pinned to HEAD's SHA and to
+#            the shop image of this source state (k8s/scripts/kind-image.sh builds and loads it, as for kind-deploy),
+#            wait until every automatically synced Application is Synced and Healthy at that SHA
 #   check    fail unless staging is Synced and Healthy at HEAD's SHA now
-#   render   print the ApplicationSet and AppProject as deploy applies them for SHA (no cluster needed)
+#   render   print the ApplicationSet and AppProject as deploy applies them for SHA and IMAGE (no cluster needed)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -69,10 +70,17 @@ commit_under_test() {
 }
 
 # The apps kustomization with the source pinned: a scratch kustomization below target/ (ignored by git) that patches
-# the committed ApplicationSet, so nothing in the tree changes per commit.
+# the committed ApplicationSet, so nothing in the tree changes per commit. The shop image: Argo CD sets it in each
+# Application's folder (`kustomize edit set image`, spec.source.kustomize.images) under the name the manifests give
+# it (SHOP_IMAGE of compose/.env without its tag), whatever tag or digest the overlay names; a folder without the
+# shop ignores it.
 render() {
-  local sha="$1" dir=target/kind-gitops
+  local sha="$1" image="$2" dir=target/kind-gitops name
   [[ "$sha" =~ ^[0-9a-f]{40}$ ]] || die "not a full commit SHA: $sha"
+  [[ "$image" =~ ^[^:@[:space:]]+:[^:@/[:space:]]+$ ]] || die "not an image name:tag: $image"
+  name="$(sed -n 's/^SHOP_IMAGE=//p' compose/.env)"
+  name="${name%:*}"
+  [ -n "$name" ] || die "compose/.env names no SHOP_IMAGE"
   mkdir -p "$dir"
   cat >"$dir/kustomization.yaml" <<YAML
 apiVersion: kustomize.config.k8s.io/v1beta1
@@ -91,6 +99,10 @@ patches:
       - op: replace
         path: /spec/template/spec/source/targetRevision
         value: "$sha"
+      - op: add
+        path: /spec/template/spec/source/kustomize
+        value:
+          images: ["$name=$image"]
 YAML
   kubectl kustomize "$dir"
 }
@@ -155,8 +167,12 @@ deploy() {
   kubectl_kind apply --server-side --field-manager=shop-gitops -k k8s/gitops/git-server
   kubectl_kind -n "$ARGOCD_NAMESPACE" rollout status deployment/git-server --timeout=180s
   feed "$sha"
-  echo "kind-gitops: ApplicationSet pinned to $sha"
-  render "$sha" | kubectl_kind apply --server-side --field-manager=shop-gitops -f -
+  # The shop image of this source state, in the nodes (imagePullPolicy Never), as make kind-deploy loads it.
+  local image
+  image="$(k8s/scripts/kind-image.sh tag)"
+  k8s/scripts/kind-image.sh load
+  echo "kind-gitops: ApplicationSet pinned to $sha, shop image $image"
+  render "$sha" "$image" | kubectl_kind apply --server-side --field-manager=shop-gitops -f -
   local app
   for app in "${WAIT_APPS[@]}"; do
     wait_app "$app" "$sha"
@@ -180,6 +196,6 @@ case "${1:-}" in
   install) install ;;
   deploy) deploy ;;
   check) check ;;
-  render) [ -n "${2:-}" ] || die "usage: $0 render SHA"; render "$2" ;;
-  *) echo "usage: $0 install|deploy|check|render SHA" >&2; exit 2 ;;
+  render) [ -n "${3:-}" ] || die "usage: $0 render SHA IMAGE"; render "$2" "$3" ;;
+  *) echo "usage: $0 install|deploy|check|render SHA IMAGE" >&2; exit 2 ;;
 esac

@@ -387,20 +387,27 @@ case "$*" in
 esac
 exit 0`,
   );
+  // The image of the source state (k8s/scripts/kind-image.sh): present already, loaded into kind.
+  script("docker", `case "$1" in image) exit 0 ;; esac; exit 0`);
+  script("kind", "exit 0");
   return { dir, calls };
 }
 
 const git = (...args) => execFileSync("git", args, { encoding: "utf8" }).trim();
 
 /**
- * A checkout of its own (two commits holding this tree's script and k8s/gitops), so the tests depend neither on how
- * this repository was cloned nor on uncommitted changes; and a shallow clone of it, as actions/checkout makes one.
+ * A checkout of its own (two commits holding this tree's scripts, k8s/gitops and compose/.env), so the tests depend
+ * neither on how this repository was cloned nor on uncommitted changes; and a shallow clone of it, as
+ * actions/checkout makes one.
  */
 function scratchCheckouts(dir) {
   const full = join(dir, "checkout");
   git("init", "--quiet", "--initial-branch=main", full);
   const commit = (message) => git("-C", full, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "--quiet", "-m", message);
   cpSync(join(K8S, "gitops"), join(full, "k8s/gitops"), { recursive: true });
+  cpSync(join(REPO, "compose/.env"), join(full, "compose/.env"));
+  cpSync(join(REPO, ".gitignore"), join(full, ".gitignore"));
+  cpSync(join(K8S, "scripts/kind-image.sh"), join(full, "k8s/scripts/kind-image.sh"));
   git("-C", full, "add", ".");
   commit("first");
   cpSync(join(K8S, "scripts/kind-gitops.sh"), join(full, "k8s/scripts/kind-gitops.sh"));
@@ -460,6 +467,9 @@ describe("kind-gitops.sh", () => {
     const result = runGitops(script(full), ["deploy"], dir, { SHA: sha });
     assert.equal(result.status, 0, result.stderr + result.stdout);
     assert.match(result.stdout, new RegExp(`serves ${sha}`));
+    // The shop image of this source state, as kind-image.sh names it, loaded into kind and set in every Application.
+    const image = execFileSync(join(full, "k8s/scripts/kind-image.sh"), ["tag"], { encoding: "utf8", env: { ...process.env, K8S_SHOP_IMAGE: "" } }).trim();
+    assert.match(readFileSync(join(dir, "calls.log"), "utf8"), new RegExp(`^kind load docker-image ${image} `, "m"), "the image is loaded into the nodes");
 
     // What was applied: the ApplicationSet pinned to the SHA, reading the URL the git server serves.
     const objects = applied(dir);
@@ -467,6 +477,8 @@ describe("kind-gitops.sh", () => {
     assert.equal(set.spec.template.spec.source.targetRevision, sha, "the ApplicationSet is not pinned to the commit under test");
     const url = servedRepoURL(gitServer);
     assert.equal(set.spec.template.spec.source.repoURL, url);
+    const shopName = readFileSync(join(REPO, "compose/.env"), "utf8").match(/^SHOP_IMAGE=(.+):[^:]+$/m)[1];
+    assert.deepEqual(set.spec.template.spec.source.kustomize, { images: [`${shopName}=${image}`] }, "the Applications run the shop image of the commit under test");
     assert.deepEqual(objects.flatMap(validateStrict), []);
     // The Applications waited for are exactly those with automated sync.
     const waited = [...new Set([...result.stdout.matchAll(/^kind-gitops: \d\d:\d\d:\d\d (\S+): /gm)].map((m) => m[1]))];
@@ -545,10 +557,13 @@ describe("kind-gitops.sh", () => {
     assert.match(stale.stderr, new RegExp(`shop-staging is not Synced and Healthy at ${sha} \\(sync, health, revision: Synced Healthy 1{40}\\)`));
   });
 
-  test("render pins a full SHA only", () => {
+  test("render pins a full SHA and an image with a tag only", () => {
     const { dir } = gitopsStubs();
-    const result = runGitops(join(K8S, "scripts/kind-gitops.sh"), ["render", "main"], dir);
+    const result = runGitops(join(K8S, "scripts/kind-gitops.sh"), ["render", "main", "shop:1.0.0"], dir);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /not a full commit SHA: main/);
+    const noTag = runGitops(join(K8S, "scripts/kind-gitops.sh"), ["render", "0".repeat(40), "shop"], dir);
+    assert.equal(noTag.status, 1);
+    assert.match(noTag.stderr, /not an image name:tag: shop/);
   });
 });
