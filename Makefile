@@ -38,9 +38,17 @@ test-java: check-java ## Java suite (mvn verify): the whole API contract on a re
 	$(MVN) verify
 
 .PHONY: mutation
-mutation: check-java ## PIT mutation testing of the service (report only, no gate yet: README "Mutation testing"); PIT_CLASSES=dev.shopwatch.problem.* narrows it
-	$(MVN) -Dloadtest.skip=true test-compile org.pitest:pitest-maven:mutationCoverage $(if $(PIT_CLASSES),-Dpitest.targetClasses='$(PIT_CLASSES)')
-	@echo "mutation: report target/pit-reports/index.html"
+# PIT_CLASSES / PIT_TESTS narrow a run to some classes and tests (a glob, or a regular expression after ~), for
+# example PIT_CLASSES=dev.shopwatch.platform.Params PIT_TESTS=dev.shopwatch.platform.ParamsTest; the gate applies.
+# PIT halts its minion JVMs, so the repository tests' PostgreSQL (support/PlainDatabase.java) outlives them: it is
+# stopped here, pass or fail.
+mutation: check-java ## PIT mutation testing of the service: fails below the score, line-coverage and survivor limits in pom.xml (README "Mutation testing"); too slow for make test, CI runs it in its own job
+	@status=0; $(MVN) -Dloadtest.skip=true test-compile org.pitest:pitest-maven:mutationCoverage \
+	  $(if $(PIT_CLASSES),-Dpitest.targetClasses='$(PIT_CLASSES)') $(if $(PIT_TESTS),-Dpitest.targetTests='$(PIT_TESTS)') \
+	  || status=$$?; \
+	pid=target/plain-postgres/postmaster.pid; \
+	if [ -f "$$pid" ]; then kill "$$(head -n 1 "$$pid")" 2>/dev/null || true; fi; \
+	echo "mutation: report target/pit-reports/index.html"; exit "$$status"
 
 .PHONY: build
 build: check-java ## Package the service (target/quarkus-app/quarkus-run.jar) unless it is already built

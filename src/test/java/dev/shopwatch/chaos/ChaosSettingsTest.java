@@ -6,7 +6,7 @@ import dev.shopwatch.problem.Problem;
 import org.junit.jupiter.api.Test;
 
 /**
- * The chaos settings' own rules (README, "Management port": latencyMs 0..60000, rates 0..1, absent fields keep
+ * The chaos settings' own rules (README, "Management port": latencyMs 0-60000, each rate 0-1, absent fields keep
  * their value; faults apply only when a knob is on), without the service. ChaosTest drives the same rules through
  * PUT /chaos; these plain tests let PIT try each boundary in milliseconds.
  */
