@@ -19,8 +19,16 @@ import javax.sql.DataSource;
 public class ProductRepository {
 
     static final String COLUMNS = "id, sku, name, description, price_cents, stock, created_at, updated_at";
-    /** The search filter; two patterns, bound by {@link #bindPattern}. */
+    /** The search filter, served by the trigram indexes of migration V2; two patterns, bound by {@link #bindPattern}. */
     static final String SEARCH_FILTER = " WHERE name ILIKE ? ESCAPE '\\' OR sku ILIKE ? ESCAPE '\\'";
+    /**
+     * The same filter for a term without three letters or digits in a row. pg_trgm takes no trigram from such a
+     * term, so its index would be read in full and every row rechecked: slower than reading the table. The
+     * statements run with generic plans (application.properties), which cannot look at the term, so a short term
+     * gets a statement of its own whose expressions ({@code || ''}: the same text, the same collation) no index
+     * matches: the table is read in id order until the page is full.
+     */
+    static final String SCAN_FILTER = " WHERE (name || '') ILIKE ? ESCAPE '\\' OR (sku || '') ILIKE ? ESCAPE '\\'";
     private static final String UNIQUE_VIOLATION = "23505";
     private static final String STRING_TOO_LONG = "22001";
 
@@ -64,7 +72,7 @@ public class ProductRepository {
         String filter = "";
         String pattern = null;
         if (q != null && !q.isBlank()) {
-            filter = SEARCH_FILTER;
+            filter = filterFor(q);
             pattern = "%" + q.trim().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
         }
         long offset = (long) page * size;
@@ -119,16 +127,34 @@ public class ProductRepository {
     }
 
     /**
-     * One page in id order. With a search filter the matches are collected first (MATERIALIZED: through the trigram
+     * One page in id order. With the trigram filter the matches are collected first (MATERIALIZED: through the trigram
      * indexes) and then ordered; left to itself the planner walks the primary key in id order and filters every row,
-     * expecting an early match that a selective term does not give, which reads the whole table.
+     * expecting an early match that a selective term does not give, which reads the whole table. Without a filter, or
+     * with the scan filter of a short term, the primary key is walked and the walk stops when the page is full.
      */
     static String pageSql(String filter) {
-        if (filter.isEmpty()) {
-            return "SELECT " + COLUMNS + " FROM product ORDER BY id LIMIT ? OFFSET ?";
+        if (!filter.equals(SEARCH_FILTER)) {
+            return "SELECT " + COLUMNS + " FROM product" + filter + " ORDER BY id LIMIT ? OFFSET ?";
         }
         return "WITH matches AS MATERIALIZED (SELECT " + COLUMNS + " FROM product" + filter + ")"
                 + " SELECT " + COLUMNS + " FROM matches ORDER BY id LIMIT ? OFFSET ?";
+    }
+
+    /** The filter of a non-blank search term: the indexed one when a trigram index can serve the term. */
+    static String filterFor(String q) {
+        return hasTrigram(q) ? SEARCH_FILTER : SCAN_FILTER;
+    }
+
+    /** Whether pg_trgm can take a trigram from the term: three letters or digits in a row (it splits at anything else). */
+    static boolean hasTrigram(String term) {
+        int run = 0;
+        for (int i = 0; i < term.length(); i = term.offsetByCodePoints(i, 1)) {
+            run = Character.isLetterOrDigit(term.codePointAt(i)) ? run + 1 : 0;
+            if (run == 3) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static Product map(ResultSet rs) throws SQLException {
