@@ -6,7 +6,8 @@
   (JEP 514's one-step -XX:AOTCacheOutput needs JDK 25+), and the service is packaged as aot-jar (classes of a
   fast-jar's own class loader cannot be cached);
 - the benchmark starts the JVM with exactly those flags (bench-report.py entrypoint-flags);
-- the report publishes a figure only when its rounds agree within 10 %, and says so when they do not.
+- the report publishes a figure only when its rounds agree within 10 %, and says so when they do not;
+- it publishes start-to-ready only when the JVM logged, in every start, that it used the AOT cache.
 Run: python3 src/test/scripts/bench_test.py
 """
 import json
@@ -74,7 +75,7 @@ class ImageStartsFromAnAotCache(unittest.TestCase):
 
 class ReportPublishesOnlyAgreeingRounds(unittest.TestCase):
 
-    def report(self, cpu_by_round, warmup=40000):
+    def report(self, cpu_by_round, warmup=40000, aot_used=(True, True, True)):
         lines = []
         for rnd, cpu in enumerate(cpu_by_round, start=1):
             lines.append({"case": "pgbench", "round": rnd, "tps": 30000.0, "pg_cpu_us": 50.0})
@@ -82,7 +83,8 @@ class ReportPublishesOnlyAgreeingRounds(unittest.TestCase):
                 lines.append({"case": case, "round": rnd, "requests": 1000, "rps": 5000.0, "p50_ms": 1.0,
                               "p99_ms": 5.0, "non_2xx": 0, "socket_errors": "", "service_cpu_us": cpu,
                               "pg_cpu_us": 60.0, "rss_mib": 200.0, "warmup_requests": warmup})
-            lines.append({"case": "start", "round": rnd, "ready_s": 0.9})
+            lines.append({"case": "start", "round": rnd, "ready_s": 0.9, "cpu_s": 1.5, "started_in_s": 0.6,
+                          "aot_cache_used": aot_used[rnd - 1]})
         with tempfile.TemporaryDirectory() as d:
             raw = os.path.join(d, "raw.jsonl")
             with open(raw, "w", encoding="utf-8") as f:
@@ -107,6 +109,21 @@ class ReportPublishesOnlyAgreeingRounds(unittest.TestCase):
         self.assertIn("by_id_off_service_cpu_us", summary["disagree"])
         self.assertIn("NOT PUBLISHED", stdout)
         self.assertIn("rounds disagree", stdout)
+
+    def test_start_figures_only_from_starts_that_used_the_aot_cache(self):
+        stdout, summary = self.report([200.0, 205.0, 210.0])
+        self.assertEqual(summary["figures"]["start_to_ready_s_median"], 0.9)
+        self.assertEqual(summary["figures"]["start_cpu_s_median"], 1.5)
+        stdout, summary = self.report([200.0, 205.0, 210.0], aot_used=(True, False, True))
+        self.assertNotIn("start_to_ready_s_median", summary["figures"])
+        self.assertEqual(summary["disagree"]["start_to_ready_s"]["aot_cache_not_used"], [2])
+        self.assertIn("did not use the AOT cache", stdout)
+
+    def test_bench_publishes_what_the_jvm_says_about_the_cache(self):
+        script = (ROOT / "src/test/scripts/bench.sh").read_text(encoding="utf-8")
+        self.assertIn("-Xlog:aot=info:file=$aot_log", script)
+        self.assertIn("'Using AOT-linked classes: true'", script,
+                      "a start counts as cached only when the JVM logs that it used the cache's classes")
 
     def test_under_warmed_windows_are_withheld_even_when_they_agree(self):
         stdout, summary = self.report([200.0, 205.0, 210.0], warmup=5000)
