@@ -67,6 +67,10 @@ kind-image: ## Build the shop image (unless one of this source state exists) und
 kind-deploy-envs: ## Apply the shared stack (namespace observability) and the staging and production environments, wait until ready
 	K8S_OVERLAYS="$(K8S_ENV_OVERLAYS)" $(K8S_DIR)/scripts/kind-deploy.sh
 
+.PHONY: kind-image-check
+kind-image-check: ## Fail unless the shop Deployment and all its pods on kind run the image of this source state (after kind-deploy)
+	$(K8S_DIR)/scripts/kind-image.sh check
+
 .PHONY: kind-load
 kind-load: ## Gatling stress through the ingress (http://localhost) while printing the HPA replica count over time
 	MAKE="$(MAKE)" $(K8S_DIR)/scripts/kind-load.sh
@@ -91,6 +95,10 @@ test-k8s-manifests: ## Offline, only the manifest checks of test-k8s (k8s.test.m
 .PHONY: test-k8s-scripts
 test-k8s-scripts: ## Offline, only the script tests of test-k8s: kind-up/kind-deploy/kind-load against stub commands (scripts.test.mjs)
 	@$(K8S_DIR)/scripts/test-k8s.sh scripts.test.mjs
+
+.PHONY: test-kind-image
+test-kind-image: ## Offline, only the tests of kind-image.sh (scripts.test.mjs): the shop image's tag per source state, built only when missing
+	@$(K8S_DIR)/scripts/test-k8s.sh --test-name-pattern=kind-image scripts.test.mjs
 
 .PHONY: test-k8s-cnpg
 test-k8s-cnpg: ## Offline, only the CloudNativePG checks of test-k8s (cnpg.test.mjs: failover, backups, metrics, shop on -rw)

@@ -391,3 +391,32 @@ test("kind-deploy.sh names what the pinned ingress-nginx manifest names; the fac
   assert.match(problems, /unknown key extra/);
   assert.match(problems, /webhook: missing key failurePolicy/);
 });
+
+test("kind-image.sh check: the shop Deployment and every one of its pods run the image of this source state", () => {
+  const cluster = (deployment, pods) => {
+    const { dir, calls, script } = stubFolder("kind-image-check-");
+    script(
+      "kubectl",
+      `case "$*" in
+  *"get deployment shop"*) echo -n "${deployment}" ;;
+  *"get pods -l app.kubernetes.io/name=shop"*) printf '${pods.map((p) => `${p}\\n`).join("")}' ;;
+  *) echo "unexpected kubectl $*" >&2; exit 1 ;;
+esac`,
+    );
+    const r = runScript("kind-image.sh", ["check"], dir, { K8S_SHOP_IMAGE: "shop:1.0.0-gnew" });
+    return { ...r, log: readFileSync(calls, "utf8") };
+  };
+  const ok = cluster("shop:1.0.0-gnew", ["shop:1.0.0-gnew", "shop:1.0.0-gnew"]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /deployment\/shop and its 2 pod\(s\) run shop:1\.0\.0-gnew/);
+  assert.match(ok.log, /--context kind-shop -n shop get deployment shop/);
+  const stale = cluster(BASE_IMAGE, [BASE_IMAGE]);
+  assert.equal(stale.status, 1);
+  assert.match(stale.stderr, new RegExp(`deployment/shop runs ${BASE_IMAGE}, this source state is shop:1\\.0\\.0-gnew`));
+  const rolling = cluster("shop:1.0.0-gnew", ["shop:1.0.0-gnew", "shop:1.0.0-gold"]);
+  assert.equal(rolling.status, 1, "a pod still on another image must fail the check");
+  assert.match(rolling.stderr, /shop pods still run another image: shop:1\.0\.0-gold/);
+  const none = cluster("shop:1.0.0-gnew", []);
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /no shop pod in namespace shop/);
+});
