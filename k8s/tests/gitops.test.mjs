@@ -142,7 +142,12 @@ describe("the ApplicationSet", () => {
       assert.deepEqual(appOf(path).spec.syncPolicy.automated, { prune: true, selfHeal: true }, `${path}: not automated with prune and self-heal`);
     }
     assert.equal(appOf("k8s/overlays/production").spec.syncPolicy.automated, undefined, "production has no automated sync");
-    for (const a of generated) assert.ok(a.spec.syncPolicy.syncOptions.includes("ServerSideApply=true"), a.metadata.name);
+    for (const a of generated) {
+      assert.ok(a.spec.syncPolicy.syncOptions.includes("ServerSideApply=true"), a.metadata.name);
+      // With server-side apply, v3.4.7 diffs by structured merge unless told otherwise; that strategy is discontinued
+      // and takes CRD defaults for drift (docs/user-guide/diff-strategies.md): staging would never look Synced.
+      assert.equal(a.metadata.annotations?.["argocd.argoproj.io/compare-options"], "ServerSideDiff=true", `${a.metadata.name}: diff by server-side dry run`);
+    }
   });
 
   test("every Application reads the repository the git server serves, in a project that allows exactly that one", () => {
