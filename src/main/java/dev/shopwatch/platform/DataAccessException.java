@@ -8,6 +8,8 @@ import java.sql.SQLException;
  */
 public class DataAccessException extends RuntimeException {
 
+    static final String TOO_MANY_CONNECTIONS = "53300";
+
     private final boolean unavailable;
 
     public DataAccessException(String operation, SQLException cause) {
@@ -21,7 +23,8 @@ public class DataAccessException extends RuntimeException {
 
     /**
      * SQLState class 08 is "connection exception"; 57P01..57P03 are an administrator or crash shutdown and
-     * "cannot connect now" (server starting); Agroal reports a pool that could not hand out a connection
+     * "cannot connect now" (server starting); 53300 is "too many connections" (the server's max_connections or the
+     * role's connection limit is reached), the server-side twin of an exhausted pool: retrying later helps; Agroal reports a pool that could not hand out a connection
      * within the acquisition timeout without a SQLState. The PostgreSQL driver gives every connection failure a class
      * 08 state (refused, reset, end of stream, unknown host: DataAccessExceptionTest), so the network exception
      * beneath it needs no test of its own.
@@ -30,7 +33,7 @@ public class DataAccessException extends RuntimeException {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql) {
                 String state = sql.getSQLState();
-                if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+                if (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals(TOO_MANY_CONNECTIONS))) {
                     return true;
                 }
                 String message = String.valueOf(sql.getMessage()).toLowerCase();

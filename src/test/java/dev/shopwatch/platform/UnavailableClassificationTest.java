@@ -6,7 +6,7 @@ import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 
 /**
- * Each branch of the "database unavailable" classification (README, Design notes: class 08, 57P0x, a pool
+ * Each branch of the "database unavailable" classification (README, Design notes: class 08, 57P0x, 53300, a pool
  * acquisition timeout without a SQLState) and what stays a 500, on hand-made SQLExceptions. DatabaseFailureTest and
  * DatabaseOutageTest produce the real failures under the running service; this plain test lets PIT try every
  * condition of DataAccessException in milliseconds.
@@ -27,6 +27,13 @@ class UnavailableClassificationTest {
     void shutdownAndCannotConnectNowAreUnavailable() {
         assertThat(unavailable(new SQLException("terminating connection due to administrator command", "57P01"))).isTrue();
         assertThat(unavailable(new SQLException("the database system is starting up", "57P03"))).isTrue();
+    }
+
+    @Test
+    void tooManyConnectionsIsUnavailableButOtherResourceErrorsAreNot() {
+        assertThat(unavailable(new SQLException("sorry, too many clients already", "53300"))).isTrue();
+        assertThat(unavailable(new SQLException("could not extend file: No space left on device", "53100"))).isFalse();
+        assertThat(unavailable(new SQLException("out of memory", "53200"))).isFalse();
     }
 
     @Test
