@@ -1,16 +1,36 @@
 package dev.shopwatch.chaos;
 
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-/** The current fault-injection settings, shared by the management endpoint and the API filter. */
+/**
+ * The current fault-injection settings, shared by the management endpoint and the API filter. They start from
+ * {@code shop.chaos.*} (SHOP_CHAOS_LATENCY_MS, SHOP_CHAOS_LATENCY_RATE, SHOP_CHAOS_ERROR_RATE), off by default: a
+ * deployment can start faulty without anyone calling the endpoint (a bad canary on Kubernetes, see
+ * k8s/components/canary). Created at start-up, so an invalid value stops the service before it serves anything.
+ */
+@Startup
 @ApplicationScoped
 public class Chaos {
 
     private static final Logger LOG = Logger.getLogger(Chaos.class);
-    private final AtomicReference<ChaosSettings> settings = new AtomicReference<>(ChaosSettings.OFF);
+    private final AtomicReference<ChaosSettings> settings;
+
+    Chaos(@ConfigProperty(name = "shop.chaos.latency-ms") Optional<String> latencyMs,
+            @ConfigProperty(name = "shop.chaos.latency-rate") Optional<String> latencyRate,
+            @ConfigProperty(name = "shop.chaos.error-rate") Optional<String> errorRate) {
+        ChaosSettings initial = ChaosSettings.initial(latencyMs, latencyRate, errorRate);
+        settings = new AtomicReference<>(initial);
+        if (initial.active()) {
+            LOG.warnf("Chaos settings from the environment at start-up: latencyMs=%d latencyRate=%s errorRate=%s",
+                    initial.latencyMs(), initial.latencyRate(), initial.errorRate());
+        }
+    }
 
     public ChaosSettings current() {
         return settings.get();

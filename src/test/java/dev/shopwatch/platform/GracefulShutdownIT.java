@@ -2,6 +2,7 @@ package dev.shopwatch.platform;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shopwatch.support.PackagedJar;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.File;
 import java.net.ServerSocket;
@@ -38,20 +39,11 @@ class GracefulShutdownIT {
         Duration timeout = duration(config, "quarkus.shutdown.timeout");
         // In flight from just before SIGTERM until 1.5 s after the delay: it must be drained, not cut.
         Duration inFlight = delay.plusMillis(1_500);
-        Path jar = Path.of("target/quarkus-app/quarkus-run.jar");
-        assertThat(jar).as("packaged jar (mvn package)").exists();
+        assertThat(PackagedJar.JAR).as("packaged jar (mvn package)").exists();
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
             int api = freePort();
             int mgmt = freePort();
-            ProcessBuilder pb = new ProcessBuilder(javaBin(), "-jar", jar.toString());
-            pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(api));
-            pb.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
-            pb.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(mgmt));
-            pb.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
-            pb.environment().put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres");
-            pb.environment().put("QUARKUS_DATASOURCE_USERNAME", "postgres");
-            pb.environment().put("QUARKUS_DATASOURCE_PASSWORD", "postgres");
-            pb.environment().put("QUARKUS_OTEL_SDK_DISABLED", "true");
+            ProcessBuilder pb = PackagedJar.builder(api, mgmt, pg);
             File log = File.createTempFile("shop-shutdown-", ".log");
             pb.redirectErrorStream(true).redirectOutput(log);
             Process service = pb.start();
@@ -126,10 +118,6 @@ class GracefulShutdownIT {
             Thread.sleep(50);
         }
         throw new AssertionError("timed out waiting for: " + what);
-    }
-
-    private static String javaBin() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     private static int freePort() throws java.io.IOException {
