@@ -21,6 +21,13 @@ CNPG_VERSION           ?= 1.30.0
 # whose tested Kubernetes versions include 1.32 (3.4.x; 3.5 starts at 1.33). Its CRD schemas and the facts the tests
 # use live in k8s/tests/third-party/argo-cd-v$(ARGOCD_VERSION)/.
 ARGOCD_VERSION         ?= 3.4.7
+# Argo Rollouts controller for the canary component (k8s/components/canary: production's shop is a Rollout),
+# release manifest by URL. v1.9.1: the newest stable release whose e2e tests run Kubernetes 1.32 (they run 1.32-1.35).
+# Its CRD schemas for the offline tests live in k8s/tests/third-party/argo-rollouts-v$(ARGO_ROLLOUTS_VERSION)/.
+ARGO_ROLLOUTS_VERSION  ?= 1.9.1
+# make kind-canary: BAD=1 releases a revision with injected errors (must abort), BAD=0 a clean one (must promote).
+BAD                    ?= 0
+CANARY_NAMESPACE       ?= shop-production
 # The shop image on kind: SHOP_IMAGE of compose/.env with a tag per source state (k8s/scripts/kind-image.sh), so
 # kind-deploy rolls the pods after every change. Set K8S_SHOP_IMAGE=name:tag to deploy another local image.
 K8S_SHOP_IMAGE     ?=
@@ -28,6 +35,7 @@ K8S_SHOP_IMAGE     ?=
 KIND_LOAD_LOG      ?= target/kind-load/hpa-timeline.txt
 
 export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION INGRESS_NGINX_VERSION KEDA_VERSION CNPG_VERSION ARGOCD_VERSION K8S_SHOP_IMAGE KIND_LOAD_LOG
+export ARGO_ROLLOUTS_VERSION BAD CANARY_NAMESPACE
 
 ##@ Kubernetes (kind)
 
@@ -54,6 +62,14 @@ kind-gitops: ## GitOps deploy of HEAD: in-cluster git server fed from this check
 .PHONY: kind-gitops-check
 kind-gitops-check: ## Fail unless Argo CD shows staging Synced and Healthy at HEAD's SHA
 	$(K8S_DIR)/scripts/kind-gitops.sh check
+
+.PHONY: kind-rollouts
+kind-rollouts: ## Install the Argo Rollouts controller (pinned, ARGO_ROLLOUTS_VERSION) for the canary component
+	$(K8S_DIR)/scripts/kind-canary.sh install
+
+.PHONY: kind-canary
+kind-canary: ## Release a new shop revision by canary (BAD=1: injected errors, must abort and roll back; BAD=0: must be promoted); prints the timeline
+	$(K8S_DIR)/scripts/kind-canary.sh run
 
 .PHONY: kind-deploy
 kind-deploy: ## Build and load the shop image tagged per source state, apply the kind overlay (K8S_OVERLAY=...) with it, wait until every workload is ready
@@ -107,6 +123,9 @@ test-k8s-cnpg: ## Offline, only the CloudNativePG checks of test-k8s (cnpg.test.
 .PHONY: test-k8s-envs
 test-k8s-envs: ## Offline, only the environment checks of test-k8s (environments.test.mjs: labels, differences table, cross-namespace flows, RBAC)
 	@$(K8S_DIR)/scripts/test-k8s.sh environments.test.mjs
+.PHONY: test-k8s-canary
+test-k8s-canary: ## Offline, only the canary checks of test-k8s (canary.test.mjs: Rollout, analysis queries vs the SLO rules, timeline; kind-canary.sh)
+	@$(K8S_DIR)/scripts/test-k8s.sh canary.test.mjs canary-script.test.mjs
 
 .PHONY: test-k8s-gitops
 test-k8s-gitops: ## Offline, only the GitOps checks of test-k8s (gitops.test.mjs: Argo CD schemas, ApplicationSet, git server, kind-gitops.sh)

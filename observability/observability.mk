@@ -16,7 +16,7 @@ OBS_PORTS := API_PORT=18080 MGMT_PORT=19000 PG_PORT=15433 PROM_PORT=19090 PGEXP_
 ##@ Observability
 
 .PHONY: test-observability
-test-observability: obs-check-static obs-alert-routing obs-verify-live obs-alerting-live ## Prometheus config/rules checks, promtool rule tests, dashboard static checks, alert routing, live verification, live alerting
+test-observability: obs-check-static obs-alert-routing obs-verify-live obs-alerting-live obs-canary-live ## Prometheus config/rules checks, promtool rule tests, dashboard static checks, alert routing, live verification, live alerting, live canary analysis
 	@echo "test-observability: all observability checks passed"
 
 .PHONY: obs-check-static
@@ -61,6 +61,14 @@ obs-verify-live: obs-tools ## Live verification: packaged service + PostgreSQL +
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	  node $(OBS_TESTS)/check_queries.mjs --manifest "$$tmp/manifest.json"; \
 	  $(OBS_PORTS) python3 $(OBS_TESTS)/verify_live.py --manifest "$$tmp/manifest.json"
+
+# Loopback ports of the live canary analysis check; distinct from obs-verify-live's so both can run at once.
+OBS_CANARY_PORTS := API_PORT=18280 MGMT_PORT=19200 PG_PORT=15633 PROM_PORT=19290 SHIM_PORT=19201
+.PHONY: obs-canary-live
+obs-canary-live: obs-tools ## Live (~5 min): the canary AnalysisTemplates' queries on a real Prometheus and the real service pass clean, fail with injected errors and latency; prints the values
+	@$(REQUIRE) $@
+	@$(MAKE) build
+	$(OBS_CANARY_PORTS) python3 $(OBS_TESTS)/verify_canary.py
 
 .PHONY: obs-tools
 obs-tools: obs-node-deps

@@ -1,6 +1,6 @@
 // Strict validation of custom resources against third-party CRD schemas (k8s/tests/third-party/, see its README;
-// CloudNativePG and Argo CD), the way the API server validates them: structural schema, unknown fields pruned there
-// and rejected here.
+// CloudNativePG, Argo CD and Argo Rollouts), the way the API server validates them: structural schema, unknown
+// fields pruned there and rejected here.
 // JSON Schema validator: Ajv (https://ajv.js.org/), which kubernetes-models already brings.
 // CRD schema rules: https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#specifying-a-structural-schema
 // Not evaluated: x-kubernetes-validations (CEL rules) and the operator's admission webhooks.
@@ -24,6 +24,7 @@ export function makeVariable(name) {
 export const CRD_PROJECTS = [
   { project: "cloudnative-pg", variable: "CNPG_VERSION" },
   { project: "argo-cd", variable: "ARGOCD_VERSION" },
+  { project: "argo-rollouts", variable: "ARGO_ROLLOUTS_VERSION" },
 ];
 
 /** The third-party folder of a project at the version k8s/k8s.mk pins. */
@@ -34,6 +35,12 @@ export const cnpgDir = () => thirdPartyDir("cloudnative-pg", "CNPG_VERSION");
 
 /** CloudNativePG facts recorded from the pinned release (release-facts.json). */
 export const cnpgFacts = () => JSON.parse(readFileSync(join(cnpgDir(), "release-facts.json"), "utf8"));
+
+/** The third-party folder of the pinned Argo Rollouts release. */
+export const rolloutsDir = () => thirdPartyDir("argo-rollouts", "ARGO_ROLLOUTS_VERSION");
+
+/** Argo Rollouts facts recorded from the pinned release (release-facts.json). */
+export const rolloutsFacts = () => JSON.parse(readFileSync(join(rolloutsDir(), "release-facts.json"), "utf8"));
 
 /**
  * The schema the API server would enforce, for Ajv: objects with declared properties reject others (unless
