@@ -51,6 +51,7 @@ export const APP_OVERLAYS = Object.keys(OVERLAYS).filter((o) => OVERLAYS[o].role
 export const COMBINATION_EXEMPTIONS = {
   "staging-keda-request-rate": "KEDA's ScaledObject queries Prometheus by its in-namespace name; the environments scale with the plain HPA",
   "production-keda-request-rate": "as staging: the component assumes Prometheus in the shop's namespace",
+  "staging-canary": "staging takes every release at once (automated sync); the canary gates production, which lists it",
 };
 
 /**
