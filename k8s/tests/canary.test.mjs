@@ -41,18 +41,25 @@ test("the pinned Argo Rollouts release (k8s/k8s.mk ARGO_ROLLOUTS_VERSION) has it
   assert.match(readFileSync(join(K8S, "tests/third-party/README.md"), "utf8"), new RegExp(`argo-rollouts-v${version.replaceAll(".", "\\.")}`));
 });
 
+/** The Prometheus configurations on Kubernetes: the kind overlay's, and the environments' shared stack's. */
+const K8S_PROMETHEUS = ["observability/prometheus/prometheus-k8s.yml", "observability/environments/prometheus.yml"];
+
 test("Prometheus keeps the pod label rollouts-pod-template-hash as the label the queries select, and scrapes the controller", () => {
-  const config = parse(readFileSync(join(REPO, "observability/prometheus/prometheus-k8s.yml"), "utf8"));
   const facts = rolloutsFacts();
   const meta = `__meta_kubernetes_pod_label_${facts.podTemplateHashLabel.name.replace(/[^a-zA-Z0-9_]/g, "_")}`;
-  // The jobs that scrape the shop's pods: pod discovery, job name from the prometheus.io/job annotation.
-  const shopJobs = config.scrape_configs.filter((j) => (j.relabel_configs ?? []).some((r) => r.source_labels?.includes("__meta_kubernetes_pod_annotation_prometheus_io_job")));
-  assert.ok(shopJobs.length > 0, "no job scrapes pods by their prometheus.io/job annotation");
-  for (const job of shopJobs) {
-    const r = (job.relabel_configs ?? []).find((x) => x.source_labels?.length === 1 && x.source_labels[0] === meta);
-    assert.equal(r?.target_label, HASH_LABEL, `job ${job.job_name}: ${meta} is not kept as ${HASH_LABEL}`);
-    assert.ok((r.action ?? "replace") === "replace" && (r.replacement ?? "$1") === "$1", `job ${job.job_name}: the relabel must copy the value`);
+  for (const file of K8S_PROMETHEUS) {
+    const config = parse(readFileSync(join(REPO, file), "utf8"));
+    // The jobs that scrape the shop's pods: pod discovery, job name from the prometheus.io/job annotation.
+    const shopJobs = config.scrape_configs.filter((j) => (j.relabel_configs ?? []).some((r) => r.source_labels?.includes("__meta_kubernetes_pod_annotation_prometheus_io_job")));
+    assert.ok(shopJobs.length > 0, `${file}: no job scrapes pods by their prometheus.io/job annotation`);
+    for (const job of shopJobs) {
+      const r = (job.relabel_configs ?? []).find((x) => x.source_labels?.length === 1 && x.source_labels[0] === meta);
+      assert.equal(r?.target_label, HASH_LABEL, `${file} job ${job.job_name}: ${meta} is not kept as ${HASH_LABEL}`);
+      assert.ok((r.action ?? "replace") === "replace" && (r.replacement ?? "$1") === "$1", `${file} job ${job.job_name}: the relabel must copy the value`);
+    }
   }
+  // The controller runs with the environments only: their stack scrapes it.
+  const config = parse(readFileSync(join(REPO, K8S_PROMETHEUS[1]), "utf8"));
   const job = config.scrape_configs.find((j) => j.job_name === "argo-rollouts");
   const port = facts.controller.ports.find((x) => x.name === "metrics").port;
   assert.deepEqual(job?.dns_sd_configs, [{ names: [`${facts.controller.metricsService}.${facts.installManifest.namespace}.svc.cluster.local`], type: "A", port }]);

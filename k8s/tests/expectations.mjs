@@ -59,7 +59,7 @@ export const COMBINATION_EXEMPTIONS = {
  * the same at v1.7.2, v1.8.3 and v1.9.1: Deployment argo-rollouts, pod label app.kubernetes.io/name=argo-rollouts,
  * applied into namespace argo-rollouts as the install docs say). Its analysis runs query Prometheus.
  */
-export const ARGO_ROLLOUTS = { namespace: "argo-rollouts", podLabels: { "app.kubernetes.io/name": "argo-rollouts" } };
+export const ARGO_ROLLOUTS = { namespace: "argo-rollouts", podLabels: { "app.kubernetes.io/name": "argo-rollouts" }, metricsPort: 8090 };
 
 /** Argo CD's application controller as its pinned install manifest deploys it (third-party/argo-cd-v*: namespace, pod
  * labels, metrics port). The shared stack's Prometheus scrapes it. */
@@ -93,7 +93,7 @@ export function outsideFor(namespaces, { impostors = [] } = {}) {
     },
     { id: "kube-dns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, ip: "10.244.0.3", ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
     { id: "keda-operator", namespace: KEDA.namespace, labels: kedaOperator.podLabels, ip: "10.244.2.7", ports: [] },
-    { id: "argo-rollouts", namespace: ARGO_ROLLOUTS.namespace, labels: ARGO_ROLLOUTS.podLabels, ip: "10.244.2.11", ports: [] },
+    { id: "argo-rollouts", namespace: ARGO_ROLLOUTS.namespace, labels: ARGO_ROLLOUTS.podLabels, ip: "10.244.2.11", ports: [{ port: ARGO_ROLLOUTS.metricsPort, protocol: "TCP" }] },
     {
       id: "argocd-application-controller",
       namespace: ARGOCD_CONTROLLER.namespace,
@@ -195,6 +195,8 @@ export function expectedEnvironmentFlows(objects, id) {
     tcp("argo-rollouts", stack("prometheus"), 9090),
     // Prometheus scrapes Argo CD's application controller (job argocd).
     tcp(stack("prometheus"), "argocd-application-controller", ARGOCD_CONTROLLER.port),
+    // ... and Prometheus scrapes the controller (job argo-rollouts).
+    tcp(stack("prometheus"), "argo-rollouts", ARGO_ROLLOUTS.metricsPort),
   ];
   for (const client of API_CLIENTS) flows.push(tcp(stack(client), "kube-api-service", 443), tcp(stack(client), "kube-api-node", 6443));
   const dns = (src) => flows.push(`${src} -> kube-dns:53/UDP`, `${src} -> kube-dns:53/TCP`);
