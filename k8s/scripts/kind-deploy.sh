@@ -93,6 +93,10 @@ for overlay in $K8S_OVERLAYS; do
     echo "error: $overlay uses KEDA, which is not installed: see k8s/components/README.md (keda-request-rate)" >&2
     exit 1
   fi
+  if grep -q '^kind: Rollout$' <<<"${rendered[$overlay]}" && ! kubectl_kind get crd rollouts.argoproj.io >/dev/null 2>&1; then
+    echo "error: $overlay releases the shop by canary (Argo Rollouts), which is not installed: run make kind-rollouts" >&2
+    exit 1
+  fi
   if grep -q '^kind: Cluster$' <<<"${rendered[$overlay]}" && ! kubectl_kind get crd clusters.postgresql.cnpg.io >/dev/null 2>&1; then
     echo "error: $overlay uses CloudNativePG, which is not installed: run make kind-cnpg (k8s/README.md)" >&2
     exit 1
@@ -172,6 +176,11 @@ for overlay in $K8S_OVERLAYS; do
   for deployment in $(kubectl_kind -n "$ns" get deployments -o name); do
     kubectl_kind -n "$ns" rollout status "$deployment" --timeout=300s
   done
+  # The canary component (k8s/components/canary): the Rollout runs the shop's pods. A changed pod template goes
+  # through its canary steps, whose analysis needs traffic (make kind-canary sends it); the first revision does not.
+  if grep -q '^kind: Rollout$' <<<"${rendered[$overlay]}"; then
+    kubectl_kind -n "$ns" wait rollout/shop --for=jsonpath='{.status.phase}'=Healthy --timeout=600s
+  fi
 done
 
 echo "kind-deploy: ready"

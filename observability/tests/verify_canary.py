@@ -168,6 +168,8 @@ def main():
     # Flyway's first connection at start-up waits for the pool like any request (3 s); on a machine busy with other
     # builds that can fail the start. Longer here only: the phases never exhaust the pool, so no SLI depends on it.
     env["QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT"] = "20S"
+    # Two starts of the service (the errors phase restarts it): on a busy 2-core machine one took over 60 s.
+    env.setdefault("READY_TIMEOUT", "240")
     service = os.path.join(ROOT, "src/test/scripts/local-service.sh")
     started, shim, passed = [], None, False
     failures, table = [], []
