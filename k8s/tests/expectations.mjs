@@ -3,6 +3,7 @@
 // k8s/README.md ("Network flows") explains each flow; change both together.
 import { clustersOf, operatorEndpoint } from "./lib/cnpg.mjs";
 import { argocdFacts } from "./lib/gitops.mjs";
+import { rolloutsFacts } from "./lib/crd.mjs";
 import { kedaFacts, kedaVersion } from "./lib/thirdparty.mjs";
 
 /** KEDA as its pinned release manifest installs it (third-party/keda/: derived from the upstream tag). */
@@ -55,11 +56,16 @@ export const COMBINATION_EXEMPTIONS = {
 };
 
 /**
- * The Argo Rollouts controller as its install manifest deploys it (manifests/install.yaml of argoproj/argo-rollouts,
- * the same at v1.7.2, v1.8.3 and v1.9.1: Deployment argo-rollouts, pod label app.kubernetes.io/name=argo-rollouts,
- * applied into namespace argo-rollouts as the install docs say). Its analysis runs query Prometheus.
+ * The Argo Rollouts controller as the pinned release's install manifest deploys it (namespace, pod labels and metrics
+ * port recorded in release-facts.json of the folder k8s/tests/third-party/argo-rollouts-v<version>). Its analysis runs
+ * query Prometheus, and Prometheus scrapes its metrics.
  */
-export const ARGO_ROLLOUTS = { namespace: "argo-rollouts", podLabels: { "app.kubernetes.io/name": "argo-rollouts" }, metricsPort: 8090 };
+const ROLLOUTS = rolloutsFacts();
+export const ARGO_ROLLOUTS = {
+  namespace: ROLLOUTS.installManifest.namespace,
+  podLabels: ROLLOUTS.controller.podLabels,
+  metricsPort: ROLLOUTS.controller.ports.find((p) => p.name === "metrics").port,
+};
 
 /** Argo CD's application controller as its pinned install manifest deploys it (third-party/argo-cd-v*: namespace, pod
  * labels, metrics port). The shared stack's Prometheus scrapes it. */
