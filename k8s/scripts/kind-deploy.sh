@@ -176,10 +176,13 @@ for overlay in $K8S_OVERLAYS; do
   for deployment in $(kubectl_kind -n "$ns" get deployments -o name); do
     kubectl_kind -n "$ns" rollout status "$deployment" --timeout=300s
   done
-  # The canary component (k8s/components/canary): the Rollout runs the shop's pods. A changed pod template goes
-  # through its canary steps, whose analysis needs traffic (make kind-canary sends it); the first revision does not.
+  # The canary component (k8s/components/canary): the Rollout runs the shop's pods; wait until it serves (condition
+  # Available). The first revision is simply scaled up; a changed pod template (a new image) then goes through its
+  # canary steps in the background, judged by analyses that need traffic: without any, they fail and the Rollout
+  # aborts back to the old pods (make kind-canary sends traffic and follows the steps).
   if grep -q '^kind: Rollout$' <<<"${rendered[$overlay]}"; then
-    kubectl_kind -n "$ns" wait rollout/shop --for=jsonpath='{.status.phase}'=Healthy --timeout=600s
+    kubectl_kind -n "$ns" wait rollout/shop --for=condition=Available --timeout=600s
+    echo "kind-deploy: $ns runs the shop as a canary Rollout: kubectl -n $ns get rollout shop -w"
   fi
 done
 

@@ -122,32 +122,3 @@ test("kind-canary.sh install applies the pinned release manifest server-side int
   assert.match(log, new RegExp(`kubectl --context kind-shop -n ${facts.installManifest.namespace} rollout status deployment/${facts.controller.deployment} --timeout=300s`));
   assert.match(log, /create namespace argo-rollouts --dry-run=client -o yaml/);
 });
-
-test("kind-deploy.sh with the production overlay: refuses without Argo Rollouts, waits for the Rollout to be Healthy with it", () => {
-  const realKubectl = spawnSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" }).stdout.trim();
-  const deploy = (installed) => {
-    const { dir, calls, script } = stubFolder("kind-deploy-canary-");
-    script(
-      "kubectl",
-      `case "$*" in
-  kustomize*) exec "${realKubectl}" "$@" ;;
-  *"get crd rollouts.argoproj.io"*) ${installed ? "exit 0" : "exit 1"} ;;
-  *"get deployments -o name"*) echo deployment.apps/shop ;;
-  *"apply"*) cat > /dev/null ;;
-esac
-exit 0`,
-    );
-    const result = spawnSync(join(K8S, "scripts/kind-deploy.sh"), [], {
-      encoding: "utf8",
-      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, KIND_CLUSTER: "shop", K8S_OVERLAY: "k8s/overlays/production" },
-    });
-    return { result, calls: readFileSync(calls, "utf8") };
-  };
-  const refused = deploy(false);
-  assert.equal(refused.result.status, 1);
-  assert.match(refused.result.stderr, /Argo Rollouts\), which is not installed: run make kind-rollouts/);
-  assert.doesNotMatch(refused.calls, /apply --server-side/, "nothing applied");
-  const applied = deploy(true);
-  assert.equal(applied.result.status, 0, applied.result.stderr);
-  assert.match(applied.calls, /-n shop-production wait rollout\/shop --for=jsonpath=\{\.status\.phase\}=Healthy --timeout=600s/);
-});

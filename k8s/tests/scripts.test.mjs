@@ -72,7 +72,7 @@ test("kind-load.sh fails when the load run fails, after recording the timeline",
  * look and admits the dry-run Ingress from the `admitAfter`-th try on (0: never). docker knows the images in
  * `images` (docker image inspect), make logs its calls.
  */
-function clusterStubs({ kindVersion = "v0.27.0", crd = false, cnpgCrd = true, clusterExists = false, caAfter = 1, admitAfter = 1, images = [] } = {}) {
+function clusterStubs({ kindVersion = "v0.27.0", crd = false, cnpgCrd = true, rolloutsCrd = true, clusterExists = false, caAfter = 1, admitAfter = 1, images = [] } = {}) {
   const { dir, calls, script } = stubFolder("kind-stubs-");
   const realKubectl = execFileSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" }).trim();
   writeFileSync(join(dir, "ca-looks"), "0");
@@ -84,6 +84,7 @@ case "$*" in
   kustomize*) exec "${realKubectl}" "$@" ;;
   *"get crd scaledobjects.keda.sh"*) ${crd ? "exit 0" : "exit 1"} ;;
   *"get crd clusters.postgresql.cnpg.io"*) ${cnpgCrd ? "exit 0" : "exit 1"} ;;
+  *"get crd rollouts.argoproj.io"*) ${rolloutsCrd ? "exit 0" : "exit 1"} ;;
   *"get deployments -o name"*) echo deployment.apps/shop; echo deployment.apps/grafana ;;
   *"get deployment metrics-server -o jsonpath"*) echo '["--cert-dir=/tmp"]' ;;
   *"get validatingwebhookconfiguration"*) [ "$(count ca-looks)" -ge ${caAfter} ] && [ ${caAfter} -gt 0 ] && echo -n LS0tLS1CRUdJTi== ;;
@@ -419,4 +420,17 @@ esac`,
   const none = cluster("shop:1.0.0-gnew", []);
   assert.equal(none.status, 1);
   assert.match(none.stderr, /no shop pod in namespace shop/);
+});
+
+test("kind-deploy.sh with the production overlay (canary Rollout): refuses without Argo Rollouts, waits for the Rollout to serve with it", () => {
+  const overlay = { K8S_OVERLAY: "k8s/overlays/production" };
+  const without = clusterStubs({ clusterExists: true, rolloutsCrd: false });
+  const refused = runScript("kind-deploy.sh", [], without.dir, overlay);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /Argo Rollouts\), which is not installed: run make kind-rollouts/);
+  assert.doesNotMatch(readFileSync(without.calls, "utf8"), /apply --server-side/, "nothing applied");
+  const withRollouts = clusterStubs({ clusterExists: true });
+  const applied = runScript("kind-deploy.sh", [], withRollouts.dir, overlay);
+  assert.equal(applied.status, 0, applied.stderr);
+  assert.match(readFileSync(withRollouts.calls, "utf8"), /-n shop-production wait rollout\/shop --for=condition=Available --timeout=600s/);
 });
