@@ -2,6 +2,7 @@ package dev.shopwatch.chaos;
 
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
@@ -21,15 +22,16 @@ public class Chaos {
     private static final Logger LOG = Logger.getLogger(Chaos.class);
     private final AtomicReference<ChaosSettings> settings;
 
+    @Inject
     Chaos(@ConfigProperty(name = "shop.chaos.latency-ms") Optional<String> latencyMs,
             @ConfigProperty(name = "shop.chaos.latency-rate") Optional<String> latencyRate,
             @ConfigProperty(name = "shop.chaos.error-rate") Optional<String> errorRate) {
-        ChaosSettings initial = ChaosSettings.initial(latencyMs, latencyRate, errorRate);
-        settings = new AtomicReference<>(initial);
-        if (initial.active()) {
-            LOG.warnf("Chaos settings from the environment at start-up: latencyMs=%d latencyRate=%s errorRate=%s",
-                    initial.latencyMs(), initial.latencyRate(), initial.errorRate());
-        }
+        settings = new AtomicReference<>(ChaosSettings.initial(latencyMs, latencyRate, errorRate));
+    }
+
+    /** No faults at start (plain unit tests). */
+    Chaos() {
+        this(Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public ChaosSettings current() {

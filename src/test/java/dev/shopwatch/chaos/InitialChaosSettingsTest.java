@@ -35,6 +35,8 @@ class InitialChaosSettingsTest {
                 .hasMessageContaining("SHOP_CHAOS_LATENCY_MS (shop.chaos.latency-ms)=-5: must be between 0 and 60000");
         assertThatThrownBy(() -> initial("100", "2", null))
                 .hasMessageContaining("SHOP_CHAOS_LATENCY_RATE (shop.chaos.latency-rate)=2: must be between 0 and 1");
+        // Only the range is reported for an invalid value, not also the pairing of delay and share.
+        assertThatThrownBy(() -> initial("-5", "0.5", null)).hasMessageNotContaining("go together");
     }
 
     @Test
@@ -50,5 +52,6 @@ class InitialChaosSettingsTest {
         assertThatThrownBy(() -> initial("400", null, null)).hasMessageContaining("go together");
         assertThatThrownBy(() -> initial(null, "0.5", null)).hasMessageContaining("go together");
         assertThatThrownBy(() -> initial("0", "0.5", null)).hasMessageContaining("go together");
+        assertThatThrownBy(() -> initial("400", "0", null)).hasMessageContaining("go together");
     }
 }
