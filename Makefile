@@ -39,7 +39,7 @@ test-java: check-java ## Java suite (mvn verify): the whole API contract on a re
 
 .PHONY: mutation
 # PIT_CLASSES / PIT_TESTS narrow a run to some classes and tests (a glob, or a regular expression after ~), for
-# example PIT_CLASSES=dev.shopwatch.chaos.ChaosSettings PIT_TESTS=dev.shopwatch.chaos.ChaosSettingsTest; the gate applies.
+# example PIT_CLASSES=dev.shopwatch.order.OrderService PIT_TESTS=dev.shopwatch.order.OrderServiceTest; the gate applies.
 # PIT halts its minion JVMs, so the repository tests' PostgreSQL (support/PlainDatabase.java) outlives them: it is
 # stopped here, pass or fail.
 mutation: check-java ## PIT mutation testing of the service: fails below the score, line-coverage and survivor limits in pom.xml (README "Mutation testing"); too slow for make test, CI runs it in its own job
