@@ -7,7 +7,8 @@
   fast-jar's own class loader cannot be cached);
 - the benchmark starts the JVM with exactly those flags (bench-report.py entrypoint-flags);
 - the report publishes a figure only when its rounds agree within 10 %, and says so when they do not;
-- it publishes start-to-ready only when the JVM logged, in every start, that it used the AOT cache.
+- it publishes start-to-ready only when the JVM logged, in every start, that it used the AOT cache;
+- it prints every goal of issue 14 with met / not met on published figures, or withheld with the reason.
 Run: python3 src/test/scripts/bench_test.py
 """
 import json
@@ -73,9 +74,10 @@ class ImageStartsFromAnAotCache(unittest.TestCase):
         self.assertIn('"@$app/jvm.options" -XX:AOTCacheOutput="$app/app.aot"', script)
 
 
-class ReportPublishesOnlyAgreeingRounds(unittest.TestCase):
+class ReportCase(unittest.TestCase):
+    """Runs bench-report.py's report on made-up raw lines; every case of every round gets the given figures."""
 
-    def report(self, cpu_by_round, warmup=40000, aot_used=(True, True, True)):
+    def report(self, cpu_by_round, warmup=40000, aot_used=(True, True, True), ready_s=0.9):
         lines = []
         for rnd, cpu in enumerate(cpu_by_round, start=1):
             lines.append({"case": "pgbench", "round": rnd, "tps": 30000.0, "pg_cpu_us": 50.0})
@@ -83,7 +85,7 @@ class ReportPublishesOnlyAgreeingRounds(unittest.TestCase):
                 lines.append({"case": case, "round": rnd, "requests": 1000, "rps": 5000.0, "p50_ms": 1.0,
                               "p99_ms": 5.0, "non_2xx": 0, "socket_errors": "", "service_cpu_us": cpu,
                               "pg_cpu_us": 60.0, "rss_mib": 200.0, "warmup_requests": warmup})
-            lines.append({"case": "start", "round": rnd, "ready_s": 0.9, "cpu_s": 1.5, "started_in_s": 0.6,
+            lines.append({"case": "start", "round": rnd, "ready_s": ready_s, "cpu_s": 1.5, "started_in_s": 0.6,
                           "aot_cache_used": aot_used[rnd - 1]})
         with tempfile.TemporaryDirectory() as d:
             raw = os.path.join(d, "raw.jsonl")
@@ -96,6 +98,9 @@ class ReportPublishesOnlyAgreeingRounds(unittest.TestCase):
             self.assertEqual(out.returncode, 0, out.stderr)
             with open(summary, encoding="utf-8") as f:
                 return out.stdout, json.load(f)
+
+
+class ReportPublishesOnlyAgreeingRounds(ReportCase):
 
     def test_agreeing_rounds_are_published(self):
         stdout, summary = self.report([200.0, 205.0, 210.0])
@@ -130,6 +135,44 @@ class ReportPublishesOnlyAgreeingRounds(unittest.TestCase):
         self.assertNotIn("by_id_off_service_cpu_us", summary["figures"])
         self.assertTrue(summary["disagree"]["by_id_off_service_cpu_us"]["under_warmed"])
         self.assertIn("under-warmed", stdout)
+
+
+class ReportJudgesEveryGoal(ReportCase):
+    """The closing note of issue 14 comes from one run: every goal, met / not met / withheld and why."""
+
+    GOALS = {"tracing_10_overhead", "tracing_100_overhead", "by_id_vs_pgbench", "start_to_ready", "search_pg_cpu",
+             "capacity"}
+
+    def goals(self, *args, **kwargs):
+        stdout, summary = self.report(*args, **kwargs)
+        goals = {g["key"]: g for g in summary["goals"]}
+        self.assertEqual(set(goals), self.GOALS, "one verdict per goal of issue 14, no more, no fewer")
+        self.assertIn("Goals (issue 14):", stdout)
+        for goal in summary["goals"]:
+            self.assertIn(f"- {goal['goal']}: {goal['verdict']}", stdout)
+        return goals
+
+    def test_published_figures_are_judged_against_the_bounds(self):
+        # Same CPU in every case: overheads 0 (met); 5000 req/s over 30000 tps = 0.17 (not met); ready 0.9 s (met);
+        # PostgreSQL 60 µs per search (met).
+        goals = self.goals([200.0, 205.0, 210.0])
+        self.assertEqual({k: g["verdict"] for k, g in goals.items()},
+                         {"tracing_10_overhead": "met", "tracing_100_overhead": "met", "by_id_vs_pgbench": "not met",
+                          "start_to_ready": "met", "search_pg_cpu": "met", "capacity": "not judged"})
+        self.assertAlmostEqual(goals["by_id_vs_pgbench"]["value"], 0.167)
+        self.assertEqual(self.goals([200.0, 205.0, 210.0], ready_s=1.2)["start_to_ready"]["verdict"], "not met")
+
+    def test_goals_on_withheld_figures_are_withheld_with_the_reason(self):
+        goals = self.goals([200.0, 205.0, 240.0], aot_used=(True, False, True))
+        for key in ("tracing_10_overhead", "tracing_100_overhead"):
+            self.assertEqual(goals[key]["verdict"], "withheld")
+            self.assertIn("rounds 20% apart", goals[key]["reason"])
+        self.assertEqual(goals["start_to_ready"]["verdict"], "withheld")
+        self.assertIn("AOT cache not used in start(s) [2]", goals["start_to_ready"]["reason"])
+        self.assertEqual(goals["search_pg_cpu"]["verdict"], "met", "PostgreSQL's rounds agreed")
+        goals = self.goals([200.0, 205.0, 210.0], warmup=5000)
+        self.assertEqual(goals["tracing_10_overhead"]["verdict"], "withheld")
+        self.assertIn("under-warmed", goals["tracing_10_overhead"]["reason"])
 
 
 if __name__ == "__main__":
