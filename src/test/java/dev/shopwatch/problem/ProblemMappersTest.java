@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -81,6 +82,12 @@ class ProblemMappersTest {
         return e;
     }
 
+    /** The order {@code body} fails to parse with {@code kind}; {@code mapper} answers it with one field error. */
+    private <T extends Throwable> void assertBodyError(Class<T> kind, String body, Function<T, Response> mapper,
+            ProblemType type, String detail, String field, String message) {
+        assertOneField(mapper.apply(parseError(kind, body)), type, detail, field, message);
+    }
+
     // ---- ProblemException, data access, unexpected failures ----
 
     @Test
@@ -129,20 +136,19 @@ class ProblemMappersTest {
 
     @Test
     void unknownPropertyNamesItsPathInTheBody() {
-        UnrecognizedPropertyException nested = parseError(UnrecognizedPropertyException.class,
-                "{\"lines\":[{\"productId\":1,\"quantity\":1},{\"productId\":2,\"quantity\":1,\"price\":5}]}");
-        assertOneField(mappers.unknownProperty(nested, URI_INFO), ProblemType.UNKNOWN_PROPERTY,
-                "Property 'lines[1].price' is not part of this API.", "lines[1].price", "unknown property");
-        UnrecognizedPropertyException top = parseError(UnrecognizedPropertyException.class, "{\"id\":3,\"lines\":[]}");
-        assertOneField(mappers.unknownProperty(top, URI_INFO), ProblemType.UNKNOWN_PROPERTY, "Property 'id' is not part of this API.",
-                "id", "unknown property");
+        Function<UnrecognizedPropertyException, Response> unknown = e -> mappers.unknownProperty(e, URI_INFO);
+        assertBodyError(UnrecognizedPropertyException.class,
+                "{\"lines\":[{\"productId\":1,\"quantity\":1},{\"productId\":2,\"quantity\":1,\"price\":5}]}", unknown,
+                ProblemType.UNKNOWN_PROPERTY, "Property 'lines[1].price' is not part of this API.", "lines[1].price", "unknown property");
+        assertBodyError(UnrecognizedPropertyException.class, "{\"id\":3,\"lines\":[]}", unknown,
+                ProblemType.UNKNOWN_PROPERTY, "Property 'id' is not part of this API.", "id", "unknown property");
     }
 
     @Test
     void wrongTypeNamesTheFieldAndTheExpectedType() {
-        MismatchedInputException e = parseError(MismatchedInputException.class,
-                "{\"lines\":[{\"productId\":1,\"quantity\":1},{\"productId\":\"two\",\"quantity\":1}]}");
-        assertOneField(mappers.mismatchedInput(e, URI_INFO), ProblemType.VALIDATION,
+        assertBodyError(MismatchedInputException.class,
+                "{\"lines\":[{\"productId\":1,\"quantity\":1},{\"productId\":\"two\",\"quantity\":1}]}",
+                e -> mappers.mismatchedInput(e, URI_INFO), ProblemType.VALIDATION,
                 "Property 'lines[1].productId' has the wrong type (expected Long).", "lines[1].productId", "wrong type, expected Long");
     }
 

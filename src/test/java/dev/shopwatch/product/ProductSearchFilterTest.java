@@ -21,6 +21,7 @@ class ProductSearchFilterTest {
         assertThat(ProductRepository.hasTrigram("ab")).isFalse();
         assertThat(ProductRepository.hasTrigram("ab-c")).isFalse();
         assertThat(ProductRepository.hasTrigram("a-b-c")).isFalse();
+        assertThat(ProductRepository.hasTrigram("ab %")).isFalse();
         assertThat(ProductRepository.hasTrigram("%_\\")).isFalse();
         assertThat(ProductRepository.hasTrigram("")).isFalse();
     }

@@ -72,12 +72,7 @@ class SearchIndexTest {
 
     @Test
     void aTermWithoutThreeLettersOrDigitsInARowIsKeptAwayFromTheTrigramIndexes() throws Exception {
-        assertThat(ProductRepository.hasTrigram("d0c6")).isTrue();
-        assertThat(ProductRepository.hasTrigram("x-abc")).isTrue();
-        assertThat(ProductRepository.hasTrigram("äöü")).isTrue();
-        assertThat(ProductRepository.hasTrigram("ab")).isFalse();
-        assertThat(ProductRepository.hasTrigram("a-b-c")).isFalse();
-        assertThat(ProductRepository.hasTrigram("ab %")).isFalse();
+        // Which terms have a trigram is ProductSearchFilterTest's; here, that such a term's statement reads no index.
         assertThat(ProductRepository.filterFor("ab")).isEqualTo(ProductRepository.SCAN_FILTER);
         assertThat(ProductRepository.filterFor("d0c6")).isEqualTo(ProductRepository.SEARCH_FILTER);
         String plan = explain(ProductRepository.pageSql(ProductRepository.SCAN_FILTER), true);
