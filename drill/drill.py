@@ -20,6 +20,7 @@ Python 3 standard library plus PyYAML, like the other checks of the project. No 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import fnmatch
 import json
 import os
@@ -362,6 +363,14 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     work = root / WORK_DIR
     scratch = work / "scratch"
+    # One run per tree: a second one would delete the first one's scratch copy under its targets.
+    work.mkdir(parents=True, exist_ok=True)
+    lock = open(work / ".lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"drill: error: another drill run is using {work}; wait for it to end", file=sys.stderr)
+        return 2
     make_scratch(root, scratch)
     try:
         results, baseline_failures = run(entries, scratch, work / "logs")
