@@ -43,8 +43,10 @@ ENTRY_KEYS = {"id", "claim", "edits", "target", "expect", "tier", "timeout"}
 EDIT_KEYS = {"file", "find", "replace", "count"}
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 DEFAULT_TIMEOUT = 300
-# Folders linked (not copied) into the scratch copy: installed npm packages the Node checks import.
-LINKED_DIRS = ("node_modules",)
+# Folders git ignores that the targets need: installed npm packages the Node checks import. They are copied into the
+# scratch copy, never linked: a target that runs `npm ci` there (its lockfile newer than the install stamp) would
+# empty the repository's own folder through a link.
+INSTALLED_DIRS = ("node_modules",)
 
 
 class CatalogueError(Exception):
@@ -155,7 +157,7 @@ def repo_files(root: Path) -> list[str]:
 
 def make_scratch(root: Path, dest: Path) -> None:
     """Copies the repository's files to dest as a git repository of its own (targets may ask git what is
-    tracked, as in a clone) and links the installed node_modules folders into it."""
+    tracked, as in a clone), and a copy of each installed node_modules folder (links inside kept as links)."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -165,17 +167,17 @@ def make_scratch(root: Path, dest: Path) -> None:
         shutil.copy2(root / rel, target)
     git = ["git", "-c", "user.name=drill", "-c", "user.email=drill@localhost", "-c", "commit.gpgsign=false"]
     subprocess.run(git + ["init", "-q"], cwd=dest, check=True)
-    (dest / ".git" / "info" / "exclude").write_text("\n".join(LINKED_DIRS) + "\n", encoding="utf-8")
+    (dest / ".git" / "info" / "exclude").write_text("\n".join(INSTALLED_DIRS) + "\n", encoding="utf-8")
     subprocess.run(git + ["add", "-A"], cwd=dest, check=True)
     subprocess.run(git + ["commit", "-q", "-m", "drill scratch copy"], cwd=dest, check=True)
     for dirpath, dirnames, _ in os.walk(root):
         rel = Path(dirpath).relative_to(root)
-        for name in [d for d in dirnames if d in LINKED_DIRS]:
-            link = dest / rel / name
-            if link.parent.is_dir() and not link.exists():
-                link.symlink_to((Path(dirpath) / name).resolve(), target_is_directory=True)
-        # Never descend into build output, git's store or the linked folders themselves.
-        dirnames[:] = [d for d in dirnames if d not in LINKED_DIRS and d not in (".git", "target")]
+        for name in [d for d in dirnames if d in INSTALLED_DIRS]:
+            copy = dest / rel / name
+            if copy.parent.is_dir() and not copy.exists():
+                shutil.copytree(Path(dirpath) / name, copy, symlinks=True)
+        # Never descend into build output, git's store or the installed folders themselves.
+        dirnames[:] = [d for d in dirnames if d not in INSTALLED_DIRS and d not in (".git", "target")]
 
 
 def run_target(command: str, cwd: Path, timeout: int) -> tuple[int | None, str, float]:
@@ -369,13 +371,19 @@ def main(argv: list[str]) -> int:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        lock.close()
         print(f"drill: error: another drill run is using {work}; wait for it to end", file=sys.stderr)
         return 2
+    with lock:
+        return drill_run(entries, root, work, scratch, started, args.keep)
+
+
+def drill_run(entries: list[Entry], root: Path, work: Path, scratch: Path, started: float, keep: bool) -> int:
     make_scratch(root, scratch)
     try:
         results, baseline_failures = run(entries, scratch, work / "logs")
     finally:
-        if not args.keep:
+        if not keep:
             shutil.rmtree(scratch, ignore_errors=True)
     if baseline_failures:
         (work / "summary.json").unlink(missing_ok=True)

@@ -8,6 +8,7 @@ and an empty selection. Run by `make test-breakages` before the drill itself. St
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
 import subprocess
@@ -177,6 +178,31 @@ class DrillTest(unittest.TestCase):
                          "expect": "untracked.txt changed", "tier": "quick"}])
         code, out = self.drill()
         self.assertEqual(code, 0, out)
+
+    def test_an_install_in_the_scratch_copy_leaves_the_repositorys_packages_alone(self):
+        # A target that reinstalls its npm packages (npm ci empties node_modules first) must do so in a copy.
+        installed = self.root / "tools" / "node_modules"
+        installed.mkdir(parents=True)
+        (installed / "pkg.js").write_text("installed\n")
+        self.catalogue([{"id": "reinstall", "claim": "a target may reinstall its packages",
+                         "edits": [{"file": "notes.txt", "find": "nothing", "replace": "something"}],
+                         "target": "rm -rf tools/node_modules/* && mkdir -p tools/node_modules/fresh"
+                                   " && ! grep -q something notes.txt || { echo 'notes changed'; exit 1; }",
+                         "expect": "notes changed", "tier": "quick"}])
+        code, out = self.drill()
+        self.assertEqual(code, 0, out)
+        self.assertEqual((installed / "pkg.js").read_text(), "installed\n", "the scratch copy's install emptied the repository's")
+        self.assertFalse((installed / "fresh").exists())
+
+    def test_a_second_run_in_the_same_tree_is_refused(self):
+        self.catalogue([entry("limit-raised", "limits.conf", "50", "51", "max_lines is not 50")])
+        work = self.root / "target" / "drill"
+        work.mkdir(parents=True)
+        with open(work / ".lock", "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            code, out = self.drill()
+        self.assertEqual(code, 2, out)
+        self.assertIn("another drill run is using", out)
 
 
 if __name__ == "__main__":
