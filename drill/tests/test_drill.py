@@ -181,12 +181,13 @@ class DrillTest(unittest.TestCase):
 
     def test_an_install_in_the_scratch_copy_leaves_the_repositorys_packages_alone(self):
         # A target that reinstalls its npm packages (npm ci empties node_modules first) must do so in a copy.
+        (self.root / ".gitignore").write_text("target/\nnode_modules/\n")  # as in the repository: never committed
         installed = self.root / "tools" / "node_modules"
         installed.mkdir(parents=True)
         (installed / "pkg.js").write_text("installed\n")
         self.catalogue([{"id": "reinstall", "claim": "a target may reinstall its packages",
                          "edits": [{"file": "notes.txt", "find": "nothing", "replace": "something"}],
-                         "target": "rm -rf tools/node_modules/* && mkdir -p tools/node_modules/fresh"
+                         "target": "test -f tools/node_modules/pkg.js && rm -rf tools/node_modules/* && mkdir -p tools/node_modules/fresh"
                                    " && ! grep -q something notes.txt || { echo 'notes changed'; exit 1; }",
                          "expect": "notes changed", "tier": "quick"}])
         code, out = self.drill()
