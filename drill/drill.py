@@ -25,6 +25,7 @@ import fnmatch
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,7 @@ class Result:
     seconds: float
     detail: str = ""
     output_tail: list[str] = field(default_factory=list)
+    cpu: float = 0.0  # user + system seconds of the target and the processes it waited for
 
 
 def load_catalogue(path: Path) -> list[Entry]:
@@ -180,9 +182,17 @@ def make_scratch(root: Path, dest: Path) -> None:
         dirnames[:] = [d for d in dirnames if d not in INSTALLED_DIRS and d not in (".git", "target")]
 
 
-def run_target(command: str, cwd: Path, timeout: int) -> tuple[int | None, str, float]:
-    """Runs a target command with bash in its own process group; returns (exit code or None on timeout, output, s)."""
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_target(command: str, cwd: Path, timeout: int) -> tuple[int | None, str, float, float]:
+    """Runs a target command with bash in its own process group; returns (exit code or None on timeout, output,
+    wall seconds, CPU seconds). The CPU figure (user + system of the target and every process it waited for) is the
+    one to compare on a shared machine, where the wall time grows with the load."""
     env = dict(os.environ, DRILL="1")
+    cpu0 = children_cpu()
     start = time.monotonic()
     proc = subprocess.Popen(["bash", "-c", command], cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -193,7 +203,7 @@ def run_target(command: str, cwd: Path, timeout: int) -> tuple[int | None, str, 
         os.killpg(proc.pid, 9)
         out, _ = proc.communicate()
         code = None
-    return code, out.decode(errors="replace"), time.monotonic() - start
+    return code, out.decode(errors="replace"), time.monotonic() - start, children_cpu() - cpu0
 
 
 def plant(scratch: Path, entry: Entry) -> dict[Path, bytes]:
@@ -235,9 +245,9 @@ def run(entries: list[Entry], scratch: Path, log_dir: Path) -> tuple[list[Result
     baseline_failures = []
     for i, (command, timeout) in enumerate(targets.items()):
         print(f"drill: baseline {i + 1}/{len(targets)}: {command}", flush=True)
-        code, out, secs = run_target(command, scratch, timeout)
+        code, out, secs, cpu = run_target(command, scratch, timeout)
         (log_dir / f"baseline-{i + 1}.log").write_text(f"$ {command}\n{out}", encoding="utf-8")
-        print(f"drill: baseline {i + 1}/{len(targets)}: {secs:.0f} s", flush=True)
+        print(f"drill: baseline {i + 1}/{len(targets)}: {secs:.0f} s, CPU {cpu:.0f} s", flush=True)
         if code != 0:
             why = "timed out" if code is None else f"exit {code}"
             baseline_failures.append(f"{command} ({why} on the unmodified copy after {secs:.0f} s)\n    "
@@ -254,28 +264,28 @@ def run(entries: list[Entry], scratch: Path, log_dir: Path) -> tuple[list[Result
             results.append(Result(e, "STALE", 0.0, str(err)))
             continue
         try:
-            code, out, secs = run_target(e.target, scratch, e.timeout)
+            code, out, secs, cpu = run_target(e.target, scratch, e.timeout)
         finally:
             restore(originals)
         (log_dir / f"{e.id}.log").write_text(f"$ {e.target}\n{out}", encoding="utf-8")
         if code is None:
-            results.append(Result(e, "TIMEOUT", secs, f"no verdict within {e.timeout} s", tail(out)))
+            results.append(Result(e, "TIMEOUT", secs, f"no verdict within {e.timeout} s", tail(out), cpu))
         elif code == 0:
-            results.append(Result(e, "SURVIVED", secs, "the target passed with the breakage planted", tail(out)))
+            results.append(Result(e, "SURVIVED", secs, "the target passed with the breakage planted", tail(out), cpu))
         elif not e.expect.search(out):
             results.append(Result(e, "WRONG-REASON", secs, f"failed (exit {code}) but output lacks /{e.expect.pattern}/",
-                                  tail(out)))
+                                  tail(out), cpu))
         else:
-            results.append(Result(e, "caught", secs))
+            results.append(Result(e, "caught", secs, cpu=cpu))
     return results, []
 
 
 def report(results: list[Result], summary_path: Path) -> bool:
     width = max(len(r.entry.id) for r in results)
     print()
-    print(f"{'breakage':<{width}}  {'tier':<5}  {'result':<12}  {'s':>5}  target")
+    print(f"{'breakage':<{width}}  {'tier':<5}  {'result':<12}  {'s':>5}  {'cpu s':>5}  target")
     for r in results:
-        print(f"{r.entry.id:<{width}}  {r.entry.tier:<5}  {r.status:<12}  {r.seconds:>5.0f}  {r.entry.target}")
+        print(f"{r.entry.id:<{width}}  {r.entry.tier:<5}  {r.status:<12}  {r.seconds:>5.0f}  {r.cpu:>5.0f}  {r.entry.target}")
     bad = [r for r in results if r.status != "caught"]
     for r in bad:
         print(f"\n{r.status}: {r.entry.id} ({r.entry.source}) — {r.entry.claim}\n  {r.detail}")
@@ -286,7 +296,8 @@ def report(results: list[Result], summary_path: Path) -> bool:
         "entries": len(results),
         "caught": len(results) - len(bad),
         "results": [{"id": r.entry.id, "catalogue": r.entry.source, "tier": r.entry.tier, "target": r.entry.target,
-                     "status": r.status, "seconds": round(r.seconds, 1), "claim": r.entry.claim} for r in results],
+                     "status": r.status, "seconds": round(r.seconds, 1), "cpu_seconds": round(r.cpu, 1),
+                     "claim": r.entry.claim} for r in results],
     }, indent=2) + "\n", encoding="utf-8")
     print(f"\ndrill: {len(results) - len(bad)} of {len(results)} breakages caught; summary {summary_path}")
     return not bad

@@ -432,7 +432,8 @@ describe('make sbom', () => {
     const env = { ...process.env };
     delete env.MAKEFLAGS; // run as its own make, whatever flags the outer make had
     delete env.MAKELEVEL;
-    const r = spawnSync('make', ['-C', repoRoot, 'sbom', `SBOM_DIR=${out}`], { encoding: 'utf8', env, timeout: 300_000 });
+    // A bound for a loaded 2-core machine (Maven resolves and walks the whole build): the run ends when make does.
+    const r = spawnSync('make', ['-C', repoRoot, 'sbom', `SBOM_DIR=${out}`], { encoding: 'utf8', env, timeout: 1_200_000 });
     assert.equal(r.status, 0, r.stdout.slice(-2000) + r.stderr.slice(-2000));
     const bom = JSON.parse(readFileSync(path.join(out, 'bom.json'), 'utf8'));
     assert.equal(bom.bomFormat, 'CycloneDX');

@@ -26,7 +26,7 @@ class InitialChaosIT {
             pb.redirectErrorStream(true).redirectOutput(log);
             Process service = pb.start();
             try {
-                assertThat(service.waitFor(120, TimeUnit.SECONDS)).as("the service stops by itself").isTrue();
+                assertThat(service.waitFor(300, TimeUnit.SECONDS)).as("the service stops by itself").isTrue();
                 String output = Files.readString(log.toPath());
                 assertThat(service.exitValue()).as("exit code; output:%n%s", output).isNotZero();
                 assertThat(output).contains("SHOP_CHAOS_ERROR_RATE (shop.chaos.error-rate)=1.5: must be between 0 and 1");

@@ -50,7 +50,7 @@ class GracefulShutdownIT {
             try {
                 String base = "http://127.0.0.1:" + api;
                 String management = "http://127.0.0.1:" + mgmt;
-                waitUntil(() -> status(management + "/q/health/ready") == 200, Duration.ofSeconds(60), "service ready");
+                waitUntil(() -> status(management + "/q/health/ready") == 200, Duration.ofMinutes(5), "service ready"); // ends when ready; the bound is for a loaded machine
 
                 HttpResponse<String> created = send(HttpRequest.newBuilder(URI.create(base + "/api/products"))
                         .header("Content-Type", "application/json")
