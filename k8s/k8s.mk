@@ -134,3 +134,15 @@ test-k8s-gitops: ## Offline, only the GitOps checks of test-k8s (gitops.test.mjs
 .PHONY: test-k8s-sizing
 test-k8s-sizing: ## Offline, only the sizing of test-k8s: every build against loadtest/capacity.yaml (sizing.test.mjs)
 	@$(K8S_DIR)/scripts/test-k8s.sh sizing.test.mjs
+
+.PHONY: test-k8s-secrets
+test-k8s-secrets: ## Offline, only the credential checks of test-k8s: no Secret in any build, kind-secrets.sh against a stub kubectl, the literal-credential scan
+	@$(K8S_DIR)/scripts/test-k8s.sh secrets.test.mjs secrets-scan.test.mjs
+
+.PHONY: test-secrets-scan
+test-secrets-scan: ## Offline, seconds: fail when a committed manifest or config (k8s, observability, backup, loadtest, .github, toolchain) carries a literal credential
+	@$(K8S_DIR)/scripts/test-k8s.sh secrets-scan.test.mjs
+
+.PHONY: test-kind-secrets
+test-kind-secrets: ## Offline, only the tests of kind-secrets.sh against a stub kubectl (random, Contract A key file, never overwritten)
+	@$(K8S_DIR)/scripts/test-k8s.sh --test-name-pattern=kind-secrets secrets.test.mjs

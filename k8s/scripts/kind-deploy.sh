@@ -24,7 +24,7 @@ INGRESS_WEBHOOK=ingress-nginx-admission
 INGRESS_CLASS=nginx
 kubectl_kind() { kubectl --context "kind-$KIND_CLUSTER" "$@"; }
 # The name of the Namespace object in a rendered build (every overlay lists k8s/base/namespace once).
-namespace_of() { awk '/^---$/ { ns = 0 } /^kind: Namespace$/ { ns = 1 } ns && /^  name: / { print $2; exit }' <<<"$1"; }
+namespace_of() { k8s/scripts/kind-secrets.sh namespace <<<"$1"; }
 
 command -v kubectl >/dev/null || { echo "error: kubectl not found" >&2; exit 1; }
 kubectl_kind version >/dev/null 2>&1 || { echo "error: cluster kind-$KIND_CLUSTER is not reachable: run make kind-up" >&2; exit 1; }
@@ -151,6 +151,11 @@ for overlay in $K8S_OVERLAYS; do
     wait_ingress_webhook
     break
   fi
+done
+
+# The credentials each build reads, generated in its namespace unless they exist (kind-secrets.sh, secrets.list).
+for overlay in $K8S_OVERLAYS; do
+  k8s/scripts/kind-secrets.sh ensure "${namespace[$overlay]}" <<<"${rendered[$overlay]}"
 done
 
 for overlay in $K8S_OVERLAYS; do

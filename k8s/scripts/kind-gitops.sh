@@ -171,6 +171,13 @@ deploy() {
   local image
   image="$(k8s/scripts/kind-image.sh tag)"
   k8s/scripts/kind-image.sh load
+  # The credentials, before Argo CD syncs anything that reads them: generated in each Application's namespace unless
+  # they exist (kind-secrets.sh). Argo CD tracks what it syncs by annotation (the default at v3.4), so these untracked
+  # Secrets are neither compared nor pruned.
+  local overlays
+  mapfile -t overlays < <(sed -n 's/^ *path: \(k8s\/overlays\/[^ ]*\)$/\1/p' k8s/gitops/apps/applicationset.yaml)
+  [ "${#overlays[@]}" -gt 0 ] || die "k8s/gitops/apps/applicationset.yaml names no overlay path"
+  k8s/scripts/kind-secrets.sh overlays "${overlays[@]}"
   echo "kind-gitops: ApplicationSet pinned to $sha, shop image $image"
   render "$sha" "$image" | kubectl_kind apply --server-side --field-manager=shop-gitops -f -
   local app

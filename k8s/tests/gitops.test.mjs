@@ -413,6 +413,9 @@ function scratchCheckouts(dir) {
   cpSync(join(REPO, "compose/.env"), join(full, "compose/.env"));
   cpSync(join(REPO, ".gitignore"), join(full, ".gitignore"));
   cpSync(join(K8S, "scripts/kind-image.sh"), join(full, "k8s/scripts/kind-image.sh"));
+  // What kind-secrets.sh needs to render the Applications' overlays and generate their Secrets.
+  for (const f of ["scripts/kind-secrets.sh", "scripts/secrets.list", "base", "components", "overlays"]) cpSync(join(K8S, f), join(full, "k8s", f), { recursive: true });
+  cpSync(join(REPO, "observability"), join(full, "observability"), { recursive: true, filter: (src) => !src.includes("node_modules") });
   git("-C", full, "add", ".");
   commit("first");
   cpSync(join(K8S, "scripts/kind-gitops.sh"), join(full, "k8s/scripts/kind-gitops.sh"));
@@ -475,6 +478,14 @@ describe("kind-gitops.sh", () => {
     // The shop image of this source state, as kind-image.sh names it, loaded into kind and set in every Application.
     const image = execFileSync(join(full, "k8s/scripts/kind-image.sh"), ["tag"], { encoding: "utf8", env: { ...process.env, K8S_SHOP_IMAGE: "" } }).trim();
     assert.match(readFileSync(join(dir, "calls.log"), "utf8"), new RegExp(`^kind load docker-image ${image} `, "m"), "the image is loaded into the nodes");
+
+    // The Secrets of every Application's namespace are ensured (k8s/tests/secrets.test.mjs) before the ApplicationSet.
+    const log = readFileSync(join(dir, "calls.log"), "utf8").split("\n");
+    const appsetApplied = log.findIndex((l) => / apply --server-side --field-manager=shop-gitops -f -$/.test(l));
+    for (const [ns, secret] of [["observability", "grafana-admin"], ["shop-staging", "shop-api-keys"], ["shop-production", "shop-api-keys"]]) {
+      const ensured = log.findIndex((l) => l.endsWith(`-n ${ns} get secret ${secret}`));
+      assert.ok(ensured >= 0 && ensured < appsetApplied, `${ns}/${secret} is not ensured before the ApplicationSet is applied`);
+    }
 
     // What was applied: the ApplicationSet pinned to the SHA, reading the URL the git server serves.
     const objects = applied(dir);

@@ -158,6 +158,10 @@ test("kind-deploy.sh applies the overlay server-side and waits for every rollout
   assert.doesNotMatch(log, /statefulset\/postgres/);
   assert.match(log, /rollout status deployment.apps\/shop/);
   assert.doesNotMatch(log, /delete horizontalpodautoscaler/);
+  // The generated credentials (kind-secrets.sh, k8s/tests/secrets.test.mjs) are ensured before anything is applied.
+  const lines = log.split("\n");
+  const ensured = lines.findIndex((l) => l.endsWith("-n shop get secret shop-api-keys"));
+  assert.ok(ensured >= 0 && ensured < lines.findIndex((l) => / apply --server-side /.test(l)), "the Secrets are not ensured before the apply");
 });
 
 test("kind-deploy.sh with the environments: the stack, then staging and production, each in its own namespace", () => {
