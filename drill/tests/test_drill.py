@@ -83,7 +83,7 @@ class DrillTest(unittest.TestCase):
             entry("harmless-edit", "notes.txt", "nothing", "something", "anything"),
             entry("wrong-reason", "limits.conf", "50", "49", "disk full"),
             entry("moved-away", "limits.conf", "max_lines = 60", "max_lines = 61", "max_lines"),
-            entry("slow-mode", "notes.txt", "nothing", "slow", "never", timeout=2),
+            entry("slow-mode", "notes.txt", "nothing", "slow", "never", timeout=1),
         ])
         code, out = self.drill()
         self.assertEqual(code, 1, out)
