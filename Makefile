@@ -27,11 +27,17 @@ help: ## Show this help
 
 # The parts of `make test`, in order. toolchain/test.sh runs them here, or in ci.yml's image when Docker is there
 # and this is not Debian as root, and ends with which passed, failed or could not run (toolchain/README.md).
-TEST_PARTS := test-java test-observability test-compose test-load test-k8s test-workflows test-backup test-bench test-breakages
+# The restore drill (test-backup) and the live alerting and canary runs take minutes each on 2 cores: test-live runs
+# them in CI's live job on every push; make test keeps their no-service parts (backup-check-static, the derivations).
+TEST_PARTS := test-java test-observability test-compose test-load test-k8s test-workflows backup-check-static test-bench test-breakages
 
 .PHONY: test
 test: ## Everything CI runs (Java suite, stack proofs, load gates, manifests, workflows, restore drill, breakage drill); in CI's image when Docker runs
 	@MAKE="$(MAKE)" toolchain/test.sh $(TEST_PARTS)
+
+.PHONY: test-live
+test-live: test-observability-live test-backup ## Not in make test (minutes each): live alerting, live canary analysis, the restore drill; CI's live job
+	@echo "test-live: live alerting, canary analysis and restore drill passed"
 
 .PHONY: test-java
 test-java: check-java ## Java suite (mvn verify): the whole API contract on a real PostgreSQL, no Docker

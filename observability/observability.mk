@@ -16,14 +16,14 @@ OBS_PORTS := API_PORT=18080 MGMT_PORT=19000 PG_PORT=15433 PROM_PORT=19090 PGEXP_
 ##@ Observability
 
 # make test runs the checks that take seconds to a minute or two; the live alerting and canary runs take several
-# minutes each on 2 cores, so they are test-observability-live, a CI job of their own (ci.yml, observability-live).
+# minutes each on 2 cores, so they are test-observability-live, run by make test-live in CI's live job (ci.yml).
 # Their no-service parts stay in make test: obs-alerting-derivation here, the canary templates' checks in test-k8s.
 .PHONY: test-observability
 test-observability: obs-check-static obs-alert-routing obs-alerting-derivation obs-verify-live ## Prometheus config/rules checks, promtool rule tests, dashboard static checks, alert routing, the live alerting test's derivation, live verification
 	@echo "test-observability: all observability checks passed"
 
 .PHONY: test-observability-live
-test-observability-live: obs-alerting-live obs-canary-live ## Not in make test (minutes): live alerting and live canary analysis; CI's observability-live job
+test-observability-live: obs-alerting-live obs-canary-live ## Not in make test (minutes): live alerting and live canary analysis; part of make test-live (CI's live job)
 	@echo "test-observability-live: live alerting and canary analysis passed"
 
 .PHONY: obs-check-static
