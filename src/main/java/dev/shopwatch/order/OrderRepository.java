@@ -1,6 +1,7 @@
 package dev.shopwatch.order;
 
 import dev.shopwatch.platform.DataAccessException;
+import dev.shopwatch.platform.SampledJdbcTracing;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Array;
 import java.sql.Connection;
@@ -38,7 +39,7 @@ public class OrderRepository {
 
     private final DataSource dataSource;
 
-    OrderRepository(DataSource dataSource) {
+    OrderRepository(@SampledJdbcTracing.Traced DataSource dataSource) {
         this.dataSource = dataSource;
     }
 

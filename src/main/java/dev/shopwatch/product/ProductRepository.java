@@ -1,6 +1,7 @@
 package dev.shopwatch.product;
 
 import dev.shopwatch.platform.DataAccessException;
+import dev.shopwatch.platform.SampledJdbcTracing;
 import dev.shopwatch.problem.ProblemException;
 import dev.shopwatch.problem.ProblemType;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -34,7 +35,7 @@ public class ProductRepository {
 
     private final DataSource dataSource;
 
-    ProductRepository(DataSource dataSource) {
+    ProductRepository(@SampledJdbcTracing.Traced DataSource dataSource) {
         this.dataSource = dataSource;
     }
 

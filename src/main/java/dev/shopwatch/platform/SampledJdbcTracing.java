@@ -1,0 +1,110 @@
+package dev.shopwatch.platform;
+
+import io.opentelemetry.api.trace.Span;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Qualifier;
+import jakarta.inject.Singleton;
+import java.io.PrintWriter;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+
+/**
+ * JDBC spans only for requests whose trace is sampled.
+ *
+ * <p>With {@code quarkus.datasource.jdbc.telemetry=true} the data source Quarkus injects is OpenTelemetry's JDBC
+ * wrapper: every borrowed connection and every statement goes through its instrumenters (database info, span
+ * names, SQL sanitising, context), also for the requests the sampler dropped, whose spans are never recorded.
+ * The profiles showed that work at 10 % sampling costing nearly what it costs at 100 % (loadtest/README.md,
+ * "Benchmark"). The repositories take {@link Traced} instead: a data source that hands out the wrapper's connection
+ * when the current span is sampled, and the pool's own connection otherwise (unsampled, or no trace at all, as
+ * with the SDK disabled). Spans of sampled requests are exactly the wrapper's, as before.
+ */
+public class SampledJdbcTracing {
+
+    /** The data source the repositories use: JDBC spans when the current trace is sampled. */
+    @Qualifier
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target({ElementType.PARAMETER, ElementType.FIELD, ElementType.METHOD, ElementType.TYPE})
+    public @interface Traced {
+    }
+
+    /**
+     * The default data source is the instrumented one when JDBC telemetry is on; the pool is what it wraps
+     * (OpenTelemetry's wrapper passes {@code unwrap} to the pool, and Agroal's pool answers with itself). With
+     * telemetry off both are the pool.
+     */
+    @Produces
+    @Singleton
+    @Traced
+    DataSource traced(DataSource instrumented) throws SQLException {
+        return new SampledDataSource(instrumented.unwrap(DataSource.class), instrumented);
+    }
+
+    /** Connections from {@code instrumented} while the current span is sampled, else from {@code pool}. */
+    static final class SampledDataSource implements DataSource {
+
+        private final DataSource pool;
+        private final DataSource instrumented;
+
+        SampledDataSource(DataSource pool, DataSource instrumented) {
+            this.pool = pool;
+            this.instrumented = instrumented;
+        }
+
+        private DataSource current() {
+            return Span.current().getSpanContext().isSampled() ? instrumented : pool;
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            return current().getConnection();
+        }
+
+        @Override
+        public Connection getConnection(String username, String password) throws SQLException {
+            return current().getConnection(username, password);
+        }
+
+        @Override
+        public PrintWriter getLogWriter() throws SQLException {
+            return pool.getLogWriter();
+        }
+
+        @Override
+        public void setLogWriter(PrintWriter out) throws SQLException {
+            pool.setLogWriter(out);
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) throws SQLException {
+            pool.setLoginTimeout(seconds);
+        }
+
+        @Override
+        public int getLoginTimeout() throws SQLException {
+            return pool.getLoginTimeout();
+        }
+
+        @Override
+        public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+            return pool.getParentLogger();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> iface) throws SQLException {
+            return pool.unwrap(iface);
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> iface) throws SQLException {
+            return pool.isWrapperFor(iface);
+        }
+    }
+}
