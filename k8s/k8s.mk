@@ -11,7 +11,15 @@ K8S_OVERLAY        ?= $(K8S_DIR)/overlays/kind
 K8S_ENV_OVERLAYS   ?= $(K8S_DIR)/overlays/observability $(K8S_DIR)/overlays/staging $(K8S_DIR)/overlays/production
 # Remote add-ons, applied by URL at pinned versions (both support Kubernetes 1.32, the node image's version).
 METRICS_SERVER_VERSION ?= v0.7.2
-INGRESS_NGINX_VERSION  ?= controller-v1.12.3
+# The edge (k8s/edge; k8s/README.md, "Edge"): Gateway API CRDs of the standard channel at the version Traefik
+# implements (its go.mod and docs at v3.7.9: v1.5.1; CRDs validated by upstream on Kubernetes 1.31-1.35), Traefik's
+# CRDs (the Middleware of the rate limit), cert-manager for the local CA (v1.20: e2e on Kubernetes 1.31-1.35; 1.21
+# starts at 1.33). Their CRD schemas for the offline tests: k8s/tests/third-party/<project>-v<version>/.
+GATEWAY_API_VERSION    ?= 1.5.1
+TRAEFIK_VERSION        ?= 3.7.9
+CERT_MANAGER_VERSION   ?= 1.20.3
+# Where make kind-ca writes the local CA's certificate (for curl --cacert, Gatling's truststore, the OS).
+KIND_CA_FILE           ?= .kind/ca.crt
 # Only for the keda-request-rate component (make kind-keda); supports Kubernetes 1.30-1.32.
 KEDA_VERSION           ?= 2.17.2
 # CloudNativePG operator for the cloudnative-pg component (the kind overlay's PostgreSQL), release manifest by URL.
@@ -34,14 +42,26 @@ K8S_SHOP_IMAGE     ?=
 # Where kind-load writes the HPA replica timeline.
 KIND_LOAD_LOG      ?= target/kind-load/hpa-timeline.txt
 
-export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION INGRESS_NGINX_VERSION KEDA_VERSION CNPG_VERSION ARGOCD_VERSION K8S_SHOP_IMAGE KIND_LOAD_LOG
+export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION GATEWAY_API_VERSION TRAEFIK_VERSION CERT_MANAGER_VERSION KIND_CA_FILE KEDA_VERSION CNPG_VERSION ARGOCD_VERSION K8S_SHOP_IMAGE KIND_LOAD_LOG
 export ARGO_ROLLOUTS_VERSION BAD CANARY_NAMESPACE
 
 ##@ Kubernetes (kind)
 
 .PHONY: kind-up
-kind-up: ## Create the kind cluster (1 control plane + 2 workers) with metrics-server, ingress-nginx and the CloudNativePG operator, load the shop image
+kind-up: ## Create the kind cluster (1 control plane + 2 workers) with metrics-server, the edge (Gateway API, Traefik, cert-manager local CA) and the CloudNativePG operator, load the shop image
 	MAKE="$(MAKE)" $(K8S_DIR)/scripts/kind-up.sh up
+
+.PHONY: kind-edge
+kind-edge: ## (Re)install the edge into an existing kind cluster: Gateway API and Traefik CRDs, cert-manager, k8s/edge; writes the local CA (kind-up does it too)
+	$(K8S_DIR)/scripts/kind-up.sh edge
+
+.PHONY: kind-ca
+kind-ca: ## Write the edge's local CA certificate to KIND_CA_FILE (.kind/ca.crt) and a JVM truststore next to it; print how to trust it (curl, Java, OS)
+	$(K8S_DIR)/scripts/kind-up.sh ca
+
+.PHONY: kind-edge-check
+kind-edge-check: ## On kind: http answers 301 to https, TLS verified by the local CA with HSTS, 401 on a write without a credential, 429 past production's per-client limit
+	$(K8S_DIR)/scripts/kind-edge-check.sh
 
 .PHONY: kind-keda
 kind-keda: ## Install KEDA (pinned) for the keda-request-rate component; then make kind-deploy K8S_OVERLAY=k8s/tests/kind-keda-request-rate
@@ -88,7 +108,7 @@ kind-image-check: ## Fail unless the shop Deployment and all its pods on kind ru
 	$(K8S_DIR)/scripts/kind-image.sh check
 
 .PHONY: kind-load
-kind-load: ## Gatling stress through the ingress (http://localhost) while printing the HPA replica count over time
+kind-load: ## Gatling stress through the edge (https://localhost, server verified with the local CA) while printing the HPA replica count over time
 	MAKE="$(MAKE)" $(K8S_DIR)/scripts/kind-load.sh
 
 .PHONY: kind-failover-drill
@@ -115,6 +135,10 @@ test-k8s-scripts: ## Offline, only the script tests of test-k8s: kind-up/kind-de
 .PHONY: test-kind-image
 test-kind-image: ## Offline, only the tests of kind-image.sh (scripts.test.mjs): the shop image's tag per source state, built only when missing
 	@$(K8S_DIR)/scripts/test-k8s.sh --test-name-pattern=kind-image scripts.test.mjs
+
+.PHONY: test-k8s-edge
+test-k8s-edge: ## Offline, only the edge checks of test-k8s (edge.test.mjs: Gateway, redirect, HSTS, rate limit, local CA, edge NetworkPolicies, CRD schemas)
+	@$(K8S_DIR)/scripts/test-k8s.sh edge.test.mjs
 
 .PHONY: test-k8s-cnpg
 test-k8s-cnpg: ## Offline, only the CloudNativePG checks of test-k8s (cnpg.test.mjs: failover, backups, metrics, shop on -rw)

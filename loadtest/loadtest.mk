@@ -3,6 +3,7 @@
 # The work is done by loadtest/scripts/loadtest.sh; these targets only pass the variables on.
 
 # make load PROFILE=load BASE_URL=http://localhost:8080 [RPS=..] [USERS=..] [DURATION=..] [STEPS=..]
+# HTTPS with a private CA: GATLING_TRUSTSTORE=/abs/path.p12 (PKCS12; make kind-load sets the kind edge's).
 PROFILE  ?= smoke
 BASE_URL ?= http://localhost:8080
 LOADTEST := loadtest/scripts/loadtest.sh

@@ -4,14 +4,14 @@
 #                            ARGO_ROLLOUTS_VERSION, into namespace argo-rollouts; waits until it runs.
 #   kind-canary.sh run       `make kind-canary BAD=0|1`: starts a new revision of the shop (BAD=1: with
 #                            SHOP_CHAOS_ERROR_RATE set, so its pods fail a share of API calls from the start), sends
-#                            traffic through the ingress, prints the Rollout's timeline, and exits 0 only when the
+#                            traffic through the edge (HTTPS, the local CA), prints the Rollout's timeline, and exits 0 only when the
 #                            outcome is the expected one: BAD=1 aborted and rolled back to the old pods by itself,
 #                            BAD=0 promoted. Reads .status of the Rollout (no kubectl plugin needed).
 # References: https://argo-rollouts.readthedocs.io/en/stable/installation/
 #             https://argo-rollouts.readthedocs.io/en/stable/features/canary/
 # Variables (k8s/k8s.mk sets the first two): KIND_CLUSTER, ARGO_ROLLOUTS_VERSION, CANARY_NAMESPACE (shop-production),
-# BAD (0|1), CANARY_ERROR_RATE (0.5), CANARY_URL/CANARY_HOST (traffic target through the ingress: 127.0.0.1, Host
-# production.localhost),
+# BAD (0|1), CANARY_ERROR_RATE (0.5), CANARY_URL (traffic target through the edge: https://production.localhost),
+# KIND_CA_FILE (the local CA, make kind-ca),
 # CANARY_TIMEOUT (seconds, 900), CANARY_INTERVAL (seconds between samples, 5), CANARY_LOG (timeline file).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,9 +21,10 @@ cd "$(dirname "$0")/../.."
 : "${CANARY_NAMESPACE:=shop-production}"
 : "${BAD:=0}"
 : "${CANARY_ERROR_RATE:=0.5}"
-: "${CANARY_URL:=http://127.0.0.1/api/products?size=1}"
-# The production overlay's Ingress answers for production.localhost (kind maps 127.0.0.1:80 to ingress-nginx).
-: "${CANARY_HOST:=production.localhost}"
+# The production overlay's HTTPRoute answers for production.localhost (curl resolves *.localhost to the loopback
+# address; kind maps 127.0.0.1:443 to the edge). About 10 requests/s: well inside the per-client rate limit.
+: "${CANARY_URL:=https://production.localhost/api/products?size=1}"
+: "${KIND_CA_FILE:=.kind/ca.crt}"
 : "${CANARY_TIMEOUT:=900}"
 : "${CANARY_INTERVAL:=5}"
 : "${CANARY_TRAFFIC_PAUSE:=0.1}"
@@ -47,10 +48,9 @@ state() {
 }
 
 traffic() {
-  local out="$1" header=()
-  if [ -n "$CANARY_HOST" ]; then header=(-H "Host: $CANARY_HOST"); fi
+  local out="$1"
   while :; do
-    curl -s -o /dev/null -m 5 -w '%{http_code}\n' "${header[@]}" "$CANARY_URL" >>"$out" || echo 000 >>"$out"
+    curl -s -o /dev/null -m 5 -w '%{http_code}\n' --cacert "$KIND_CA_FILE" "$CANARY_URL" >>"$out" || echo 000 >>"$out"
     sleep "$CANARY_TRAFFIC_PAUSE"
   done
 }

@@ -15,13 +15,6 @@ cd "$(dirname "$0")/../.."
 : "${K8S_OVERLAYS:=$K8S_OVERLAY}"
 # The overlays with the image override, generated on every run (never committed).
 : "${KIND_DEPLOY_DIR:=target/kind-deploy}"
-# How long to wait for ingress-nginx's admission webhook, and how often to look.
-: "${INGRESS_WEBHOOK_TIMEOUT:=180}"
-: "${INGRESS_WEBHOOK_POLL:=2}"
-# ingress-nginx at INGRESS_NGINX_VERSION (k8s/tests/third-party/ingress-nginx/ has these names for the pinned tag).
-INGRESS_NAMESPACE=ingress-nginx
-INGRESS_WEBHOOK=ingress-nginx-admission
-INGRESS_CLASS=nginx
 kubectl_kind() { kubectl --context "kind-$KIND_CLUSTER" "$@"; }
 # The name of the Namespace object in a rendered build (every overlay lists k8s/base/namespace once).
 namespace_of() { k8s/scripts/kind-secrets.sh namespace <<<"$1"; }
@@ -97,59 +90,14 @@ for overlay in $K8S_OVERLAYS; do
     echo "error: $overlay releases the shop by canary (Argo Rollouts), which is not installed: run make kind-rollouts" >&2
     exit 1
   fi
+  # The routes attach to the Gateway of k8s/edge (make kind-up installs it with the Gateway API CRDs).
+  if grep -q '^kind: HTTPRoute$' <<<"${rendered[$overlay]}" && ! kubectl_kind -n traefik get gateway edge >/dev/null 2>&1; then
+    echo "error: $overlay routes through the Gateway traefik/edge, which is not installed: run make kind-up (k8s/README.md, Edge)" >&2
+    exit 1
+  fi
   if grep -q '^kind: Cluster$' <<<"${rendered[$overlay]}" && ! kubectl_kind get crd clusters.postgresql.cnpg.io >/dev/null 2>&1; then
     echo "error: $overlay uses CloudNativePG, which is not installed: run make kind-cnpg (k8s/README.md)" >&2
     exit 1
-  fi
-done
-
-# ingress-nginx's admission webhook refuses every Ingress (failurePolicy Fail) until the Job
-# ingress-nginx-admission-patch has written its CA bundle; that Job deletes itself when done
-# (ttlSecondsAfterFinished: 0), so wait for its result instead: the CA bundle, then an Ingress the webhook admits
-# in a server-side dry-run (allowed: the webhook declares sideEffects None). Bounded by INGRESS_WEBHOOK_TIMEOUT.
-wait_ingress_webhook() {
-  local deadline=$((SECONDS + INGRESS_WEBHOOK_TIMEOUT)) ca="" out=""
-  echo "kind-deploy: waiting for the ingress-nginx admission webhook (at most ${INGRESS_WEBHOOK_TIMEOUT}s)"
-  until ca="$(kubectl_kind get validatingwebhookconfiguration "$INGRESS_WEBHOOK" -o jsonpath='{.webhooks[0].clientConfig.caBundle}' 2>/dev/null)" && [ -n "$ca" ]; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "error: the webhook $INGRESS_WEBHOOK has no CA bundle after ${INGRESS_WEBHOOK_TIMEOUT}s: see kubectl -n $INGRESS_NAMESPACE get jobs,pods" >&2
-      exit 1
-    fi
-    sleep "$INGRESS_WEBHOOK_POLL"
-  done
-  until out="$(kubectl_kind create --dry-run=server -o name -f - 2>&1 <<PROBE
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: kind-deploy-webhook-probe
-  namespace: $INGRESS_NAMESPACE
-spec:
-  ingressClassName: $INGRESS_CLASS
-  rules:
-    - host: webhook-probe.invalid
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend:
-              service:
-                name: ingress-nginx-controller
-                port:
-                  number: 80
-PROBE
-)"; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "error: the webhook $INGRESS_WEBHOOK still refuses an Ingress after ${INGRESS_WEBHOOK_TIMEOUT}s: $out" >&2
-      exit 1
-    fi
-    sleep "$INGRESS_WEBHOOK_POLL"
-  done
-  echo "kind-deploy: the ingress admission webhook admits Ingresses"
-}
-for overlay in $K8S_OVERLAYS; do
-  if grep -q '^kind: Ingress$' <<<"${rendered[$overlay]}"; then
-    wait_ingress_webhook
-    break
   fi
 done
 
@@ -194,8 +142,9 @@ done
 echo "kind-deploy: ready"
 for overlay in $K8S_OVERLAYS; do
   case "${namespace[$overlay]}" in
-    shop) printf '  API         http://localhost/api/products\n  Swagger UI  http://localhost/q/swagger-ui\n' ;;
-    shop-*) printf '  API (%s)  http://%s.localhost/api/products\n' "${namespace[$overlay]#shop-}" "${namespace[$overlay]#shop-}" ;;
+    shop) printf '  API         https://localhost/api/products\n  Swagger UI  https://localhost/q/swagger-ui\n' ;;
+    shop-*) printf '  API (%s)  https://%s.localhost/api/products\n' "${namespace[$overlay]#shop-}" "${namespace[$overlay]#shop-}" ;;
   esac
 done
-echo '  Grafana     http://localhost/grafana/   (dashboard "Load and scaling" during make kind-load)'
+echo '  Grafana     https://localhost/grafana/   (dashboard "Load and scaling" during make kind-load)'
+echo '  HTTPS with the local CA: make kind-ca writes it and prints how to trust it (plain http:// answers 301)'

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make kind-failover-drill`: delete the primary PostgreSQL instance of the CloudNativePG cluster shop-db while
-# Gatling sends traffic through the ingress, and measure how long the API takes to serve a database-backed
+# Gatling sends traffic through the edge, and measure how long the API takes to serve a database-backed
 # request again. Fails when that exceeds FAILOVER_BOUND_SECONDS, or when no other instance became the primary.
-# Loopback only (http://localhost, kind's ingress); bounded: the load run and every wait stop by themselves.
+# Loopback only (https://localhost, kind's edge, verified with the local CA of make kind-ca); bounded: the load run and every wait stop by themselves.
 # References: https://cloudnative-pg.io/documentation/1.30/failover/ (what the operator does),
 #             k8s/README.md "Failover drill" (the bound and why).
 set -euo pipefail
@@ -17,7 +17,8 @@ cd "$(dirname "$0")/../.."
 # Load before the deletion (warm pools, steady traffic) and how long the whole load run lasts.
 : "${FAILOVER_WARMUP_SECONDS:=30}"
 : "${FAILOVER_LOAD_DURATION:=3m}"
-: "${FAILOVER_URL:=http://localhost/api/products?size=1}"
+: "${FAILOVER_URL:=https://localhost/api/products?size=1}"
+: "${KIND_CA_FILE:=.kind/ca.crt}"
 NAMESPACE=shop
 kubectl_kind() { kubectl --context "kind-$KIND_CLUSTER" "$@"; }
 now() { date +%s.%N; }
@@ -26,7 +27,7 @@ log() { echo "kind-failover-drill: $*" | tee -a "$FAILOVER_LOG"; }
 
 primary() { kubectl_kind -n "$NAMESPACE" get cluster "$FAILOVER_CLUSTER" -o jsonpath='{.status.currentPrimary}' 2>/dev/null || true; }
 # The API answers 200 only when PostgreSQL (through shop-db-rw) answers: the product list is a query.
-api_ok() { [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$FAILOVER_URL" || true)" = 200 ]; }
+api_ok() { [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' --cacert "$KIND_CA_FILE" "$FAILOVER_URL" || true)" = 200 ]; }
 
 mkdir -p "$(dirname "$FAILOVER_LOG")"
 : >"$FAILOVER_LOG"
@@ -36,7 +37,7 @@ api_ok || { echo "error: $FAILOVER_URL does not answer 200 before the drill" >&2
 log "primary $before; bound ${FAILOVER_BOUND_SECONDS}s"
 
 load_status=0
-"${MAKE:-make}" load PROFILE=load RPS=50 DURATION="$FAILOVER_LOAD_DURATION" BASE_URL=http://localhost >"$(dirname "$FAILOVER_LOG")/gatling.txt" 2>&1 &
+GATLING_TRUSTSTORE="$PWD/${KIND_CA_FILE%.*}.p12" "${MAKE:-make}" load PROFILE=load RPS=50 DURATION="$FAILOVER_LOAD_DURATION" BASE_URL=https://localhost >"$(dirname "$FAILOVER_LOG")/gatling.txt" 2>&1 &
 load=$!
 trap 'kill "$load" 2>/dev/null || true' EXIT
 sleep "$FAILOVER_WARMUP_SECONDS"

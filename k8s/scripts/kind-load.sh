@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make kind-load`: the Gatling stress profile through the ingress (http://localhost, loopback only) while the
+# `make kind-load`: the Gatling stress profile through the edge (https://localhost, loopback only; the server
+# certificate verified against the local CA's truststore that make kind-ca writes) while the
 # HPA's replica count is printed every few seconds to the console and to KIND_LOAD_LOG.
 # The load itself is loadtest/loadtest.mk's `load` target; this script only watches the cluster around it.
 set -euo pipefail
@@ -7,6 +8,7 @@ cd "$(dirname "$0")/../.."
 
 : "${KIND_CLUSTER:=shop}"
 : "${KIND_LOAD_LOG:=target/kind-load/hpa-timeline.txt}"
+: "${KIND_CA_FILE:=.kind/ca.crt}"
 : "${KIND_LOAD_INTERVAL:=5}"
 # After the load stops, keep watching this long (scale-down starts only after the 300 s stabilization window).
 : "${KIND_LOAD_TAIL_SECONDS:=60}"
@@ -17,6 +19,13 @@ kubectl_kind -n "$NAMESPACE" get deployment shop >/dev/null 2>&1 || { echo "erro
 # The plain HPA is called shop; the KEDA component's is keda-hpa-shop.
 hpa="$(kubectl_kind -n "$NAMESPACE" get horizontalpodautoscalers -o name | head -n 1)"
 [ -n "$hpa" ] || { echo "error: no HorizontalPodAutoscaler in namespace $NAMESPACE" >&2; exit 1; }
+
+# The JVM truststore next to the CA certificate (kind-up.sh ca), by absolute path: Gatling runs in a forked JVM.
+case "$KIND_CA_FILE" in
+  /*) truststore="${KIND_CA_FILE%.*}.p12" ;;
+  *) truststore="$PWD/${KIND_CA_FILE%.*}.p12" ;;
+esac
+[ -f "$truststore" ] || { echo "error: no truststore $truststore: run make kind-ca" >&2; exit 1; }
 
 mkdir -p "$(dirname "$KIND_LOAD_LOG")"
 printf '%-8s %-9s %-7s %-5s %s\n' time replicas desired ready "cpu%/request" | tee "$KIND_LOAD_LOG"
@@ -41,7 +50,7 @@ watcher=$!
 trap 'kill "$watcher" 2>/dev/null || true' EXIT
 
 status=0
-"${MAKE:-make}" load PROFILE=stress BASE_URL=http://localhost || status=$?
+GATLING_TRUSTSTORE="$truststore" "${MAKE:-make}" load PROFILE=stress BASE_URL=https://localhost || status=$?
 echo "kind-load: load finished (exit $status); watching ${KIND_LOAD_TAIL_SECONDS}s more" | tee -a "$KIND_LOAD_LOG"
 sleep "$KIND_LOAD_TAIL_SECONDS"
 kill "$watcher" 2>/dev/null || true

@@ -62,7 +62,7 @@ const ROWS = {
   "Log level of dev.shopwatch": (o) => shopEnv(o, "QUARKUS_LOG_CATEGORY__DEV_SHOPWATCH__LEVEL") ?? shopEnv(o, "QUARKUS_LOG_LEVEL") ?? props.get("quarkus.log.level"),
   "PostgreSQL instances": (o) => String(clustersOf(o)[0].spec.instances),
   "PostgreSQL CPU request / limit": (o) => resources(clustersOf(o)[0].spec.resources),
-  "Host name": (o) => o.find((x) => x.kind === "Ingress").spec.rules[0].host,
+  "Host name": (o) => o.find((x) => x.kind === "HTTPRoute" && x.metadata.name === "shop").spec.hostnames[0],
 };
 /** The rows where the issue asks the environments to differ (replicas, sampling, resources, log level, PDB). */
 const MUST_DIFFER = ["Shop replicas (HPA min–max)", "PodDisruptionBudget", "Shop CPU request / limit", "Trace sampling", "Log level of dev.shopwatch"];
@@ -121,9 +121,9 @@ describe("network flows across the namespaces (observability, staging and produc
     for (const ns of [staging, production]) {
       needed.push(tcp(id(STACK_NAMESPACE, "prometheus"), id(ns, "shop"), 9000), tcp(id(STACK_NAMESPACE, "prometheus"), id(ns, "shop-db-1"), 9187));
       needed.push(tcp(id(ns, "shop"), id(STACK_NAMESPACE, "alloy"), 4317), tcp(id(STACK_NAMESPACE, "blackbox"), id(ns, "shop"), 8080));
-      needed.push(tcp("ingress-nginx", id(ns, "shop"), 8080));
+      needed.push(tcp("traefik", id(ns, "shop"), 8080));
     }
-    needed.push(tcp("argo-rollouts", id(STACK_NAMESPACE, "prometheus"), 9090), tcp("ingress-nginx", id(STACK_NAMESPACE, "grafana"), 3000));
+    needed.push(tcp("argo-rollouts", id(STACK_NAMESPACE, "prometheus"), 9090), tcp("traefik", id(STACK_NAMESPACE, "grafana"), 3000));
     assert.deepEqual(needed.filter((f) => !flows.has(f)), []);
   });
 

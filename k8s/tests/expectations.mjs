@@ -4,6 +4,7 @@
 import { clustersOf, operatorEndpoint } from "./lib/cnpg.mjs";
 import { argocdFacts } from "./lib/gitops.mjs";
 import { rolloutsFacts } from "./lib/crd.mjs";
+import { edgeFacts } from "./lib/edge.mjs";
 import { kedaFacts, kedaVersion } from "./lib/thirdparty.mjs";
 
 /** KEDA as its pinned release manifest installs it (third-party/keda/: derived from the upstream tag). */
@@ -76,6 +77,10 @@ export const ARGOCD_CONTROLLER = {
   port: ARGOCD.metrics.port,
 };
 
+/** Traefik, the edge's proxy, as k8s/edge deploys it (namespace, pod labels, entry-point ports). */
+const EDGE = edgeFacts();
+export const TRAEFIK = { namespace: EDGE.namespace, podLabels: EDGE.podLabels, ports: EDGE.ports.filter((p) => p.name !== "ping").map(({ port, protocol }) => ({ port, protocol })) };
+
 /**
  * Endpoints outside the build's namespaces that the policies are probed with, plus, in each of `namespaces`, a
  * stranger (a pod someone adds later: default deny must keep it out of everything but DNS) and, in each namespace
@@ -83,20 +88,9 @@ export const ARGOCD_CONTROLLER = {
  */
 export function outsideFor(namespaces, { impostors = [] } = {}) {
   const list = [
-    {
-      id: "ingress-nginx",
-      namespace: "ingress-nginx",
-      labels: { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller" },
-      ip: "10.244.0.5",
-      ports: [{ port: 80, protocol: "TCP" }],
-    },
-    {
-      id: "ingress-nginx-admission",
-      namespace: "ingress-nginx",
-      labels: { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "admission-webhook" },
-      ip: "10.244.0.6",
-      ports: [],
-    },
+    { id: "traefik", namespace: TRAEFIK.namespace, labels: TRAEFIK.podLabels, ip: "10.244.0.5", ports: TRAEFIK.ports },
+    // Another pod in the edge's namespace: selecting Traefik by namespace alone would let it in.
+    { id: "edge-stranger", namespace: TRAEFIK.namespace, labels: { "app.kubernetes.io/name": "edge-stranger" }, ip: "10.244.0.6", ports: [] },
     { id: "kube-dns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, ip: "10.244.0.3", ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
     { id: "keda-operator", namespace: KEDA.namespace, labels: kedaOperator.podLabels, ip: "10.244.2.7", ports: [] },
     { id: "argo-rollouts", namespace: ARGO_ROLLOUTS.namespace, labels: ARGO_ROLLOUTS.podLabels, ip: "10.244.2.11", ports: [{ port: ARGO_ROLLOUTS.metricsPort, protocol: "TCP" }] },
@@ -125,7 +119,7 @@ export function outsideFor(namespaces, { impostors = [] } = {}) {
 export const OUTSIDE = outsideFor([OVERLAYS.kind.namespace]);
 
 export const NAMESPACE_LABELS = Object.fromEntries(
-  [...new Set([...Object.values(OVERLAYS).map((o) => o.namespace), "ingress-nginx", "kube-system", KEDA.namespace, "default", "cnpg-system", ARGO_ROLLOUTS.namespace, ARGOCD_CONTROLLER.namespace])].map((ns) => [
+  [...new Set([...Object.values(OVERLAYS).map((o) => o.namespace), TRAEFIK.namespace, "kube-system", KEDA.namespace, "default", "cnpg-system", ARGO_ROLLOUTS.namespace, ARGOCD_CONTROLLER.namespace])].map((ns) => [
     ns,
     { "kubernetes.io/metadata.name": ns },
   ]),
@@ -136,8 +130,8 @@ const tcp = (src, dst, port) => `${src} -> ${dst}:${port}/TCP`;
 /** The flows every build must allow, and the only ones it may allow. */
 export function expectedFlows(objects) {
   const flows = [
-    tcp("ingress-nginx", "shop", 8080),
-    tcp("ingress-nginx", "grafana", 3000),
+    tcp("traefik", "shop", 8080),
+    tcp("traefik", "grafana", 3000),
     ...[["shop", 9000], ["postgres", 9187], ["alloy", 12345], ["loki", 3100], ["tempo", 3200], ["grafana", 3000], ["kube-state-metrics", 8080]].map(
       ([dst, port]) => tcp("prometheus", dst, port),
     ),
@@ -155,7 +149,8 @@ export function expectedFlows(objects) {
     tcp("prometheus", "blackbox", 9115),
     tcp("alertmanager", "mailpit", 1025),
     tcp("alertmanager", "webhook-sink", 8080),
-    tcp("blackbox", "ingress-nginx", 80),
+    tcp("blackbox", "shop", 8080),
+    tcp("blackbox", "grafana", 3000),
   ];
   for (const client of API_CLIENTS) flows.push(tcp(client, "kube-api-service", 443), tcp(client, "kube-api-node", 6443));
   // PostgreSQL run by CloudNativePG (component cloudnative-pg): the instances replace `postgres` as the shop's
@@ -186,7 +181,7 @@ export function expectedFlows(objects) {
 export function expectedEnvironmentFlows(objects, id) {
   const stack = (name) => id(STACK_NAMESPACE, name);
   const flows = [
-    tcp("ingress-nginx", stack("grafana"), 3000),
+    tcp("traefik", stack("grafana"), 3000),
     ...[["alloy", 12345], ["loki", 3100], ["tempo", 3200], ["grafana", 3000], ["kube-state-metrics", 8080], ["alertmanager", 9093], ["blackbox", 9115]].map(
       ([dst, port]) => tcp(stack("prometheus"), stack(dst), port),
     ),
@@ -196,7 +191,7 @@ export function expectedEnvironmentFlows(objects, id) {
     ...[["prometheus", 9090], ["loki", 3100], ["tempo", 3200], ["alertmanager", 9093]].map(([dst, port]) => tcp(stack("grafana"), stack(dst), port)),
     tcp(stack("alertmanager"), stack("mailpit"), 1025),
     tcp(stack("alertmanager"), stack("webhook-sink"), 8080),
-    tcp(stack("blackbox"), "ingress-nginx", 80),
+    tcp(stack("blackbox"), stack("grafana"), 3000),
     // Production's canary analysis (Argo Rollouts) queries Prometheus.
     tcp("argo-rollouts", stack("prometheus"), 9090),
     // Prometheus scrapes Argo CD's application controller (job argocd).
@@ -211,7 +206,7 @@ export function expectedEnvironmentFlows(objects, id) {
   for (const overlay of APP_OVERLAYS) {
     const ns = OVERLAYS[overlay].namespace;
     const app = (name) => id(ns, name);
-    flows.push(tcp("ingress-nginx", app("shop"), 8080), tcp(stack("prometheus"), app("shop"), 9000), tcp(stack("blackbox"), app("shop"), 8080));
+    flows.push(tcp("traefik", app("shop"), 8080), tcp(stack("prometheus"), app("shop"), 9000), tcp(stack("blackbox"), app("shop"), 8080));
     flows.push(tcp(app("shop"), stack("alloy"), 4317));
     dns(app("stranger"));
     dns(app("prometheus-impostor"));

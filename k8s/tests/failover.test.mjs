@@ -46,7 +46,7 @@ if awk -v d="$(cat "${deleted}")" -v now="$(date +%s.%N)" 'BEGIN { exit !(now < 
 test("kind-failover-drill.sh deletes the primary under load and reports the time until the API serves again", () => {
   const { result, calls, log } = drill({ downSeconds: 0.3 });
   assert.equal(result.status, 0, result.stderr + result.stdout);
-  assert.match(calls, /^make load PROFILE=load RPS=50 DURATION=3m BASE_URL=http:\/\/localhost$/m);
+  assert.match(calls, /^make load PROFILE=load RPS=50 DURATION=3m BASE_URL=https:\/\/localhost$/m);
   assert.match(calls, /^kubectl --context kind-shop -n shop delete pod shop-db-1 --wait=false$/m);
   assert.match(log, /new primary shop-db-2; API serving again \d+\.\ds after the deletion \(first failed probe at \+\d+\.\ds, \d+ failed probes\)/);
   assert.match(log, /passed: \d+\.\ds <= 5s/);

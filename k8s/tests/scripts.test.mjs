@@ -10,7 +10,6 @@ import { test } from "node:test";
 import { K8S, REPO } from "./lib/render.mjs";
 import { stubFolder } from "./lib/stubs.mjs";
 import { kedaFacts, kedaFactsShape, kedaVersion } from "./lib/thirdparty.mjs";
-import { ingressFacts, ingressFactsShape, ingressVersion } from "./lib/ingress.mjs";
 
 function stubs(dir, loadExit) {
   const counter = join(dir, "count");
@@ -30,26 +29,27 @@ case "$*" in
 esac
 `,
   );
-  writeFileSync(join(dir, "make"), `#!/usr/bin/env bash\necho "make $*" >> "${join(dir, "make.log")}"\nsleep 1\nexit ${loadExit}\n`);
+  writeFileSync(join(dir, "make"), `#!/usr/bin/env bash\necho "make $* (truststore $GATLING_TRUSTSTORE)" >> "${join(dir, "make.log")}"\nsleep 1\nexit ${loadExit}\n`);
   chmodSync(join(dir, "kubectl"), 0o755);
   chmodSync(join(dir, "make"), 0o755);
 }
 
-function run(loadExit) {
+function run(loadExit, { truststore = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "kind-load-"));
   stubs(dir, loadExit);
+  if (truststore) writeFileSync(join(dir, "ca.p12"), "truststore");
   const log = join(dir, "timeline.txt");
   const result = spawnSync(join(K8S, "scripts/kind-load.sh"), [], {
     encoding: "utf8",
-    env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, MAKE: join(dir, "make"), KIND_LOAD_LOG: log, KIND_LOAD_INTERVAL: "0.2", KIND_LOAD_TAIL_SECONDS: "0.5" },
+    env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, MAKE: join(dir, "make"), KIND_LOAD_LOG: log, KIND_LOAD_INTERVAL: "0.2", KIND_LOAD_TAIL_SECONDS: "0.5", KIND_CA_FILE: join(dir, "ca.crt") },
   });
   return { dir, log, result };
 }
 
-test("kind-load.sh runs the stress profile through the ingress and records a timeline the CI can read", () => {
+test("kind-load.sh runs the stress profile through the edge over HTTPS, verified with the local CA, and records a timeline the CI can read", () => {
   const { dir, log, result } = run(0);
   assert.equal(result.status, 0, result.stderr);
-  assert.match(readFileSync(join(dir, "make.log"), "utf8"), /^make load PROFILE=stress BASE_URL=http:\/\/localhost$/m);
+  assert.match(readFileSync(join(dir, "make.log"), "utf8"), new RegExp(`^make load PROFILE=stress BASE_URL=https://localhost \\(truststore ${join(dir, "ca.p12")}\\)$`, "m"));
   const timeline = readFileSync(log, "utf8");
   assert.match(timeline, /^\d\d:\d\d:\d\d +2 +2 +2 +40$/m);
   assert.match(timeline, /^\d\d:\d\d:\d\d +4 +4 +2 +85$/m);
@@ -60,6 +60,13 @@ test("kind-load.sh runs the stress profile through the ingress and records a tim
   assert.match(out, /peak 4 replicas/);
 });
 
+test("kind-load.sh refuses to start without the local CA's truststore (make kind-ca)", () => {
+  const { dir, result } = run(0, { truststore: false });
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /no truststore .*ca\.p12: run make kind-ca/);
+  assert.ok(!existsSync(join(dir, "make.log")), "no load run");
+});
+
 test("kind-load.sh fails when the load run fails, after recording the timeline", () => {
   const { log, result } = run(3);
   assert.equal(result.status, 3);
@@ -68,15 +75,14 @@ test("kind-load.sh fails when the load run fails, after recording the timeline",
 
 /**
  * A stub directory whose kubectl logs every call, answers a few queries, runs the real `kubectl kustomize`, and keeps
- * what `apply -f -` received in applied.yaml. The ingress admission webhook gets its CA bundle at the `caAfter`-th
- * look and admits the dry-run Ingress from the `admitAfter`-th try on (0: never). docker knows the images in
- * `images` (docker image inspect), make logs its calls.
+ * what `apply -f -` received in applied.yaml. cert-manager's webhook admits `kubectl apply -k k8s/edge` from the
+ * `edgeAfter`-th try on (0: never). The Gateway of k8s/edge exists unless `gateway` is false. docker knows the images
+ * in `images` (docker image inspect), make and keytool log their calls.
  */
-function clusterStubs({ kindVersion = "v0.27.0", crd = false, cnpgCrd = true, rolloutsCrd = true, clusterExists = false, caAfter = 1, admitAfter = 1, images = [] } = {}) {
+function clusterStubs({ kindVersion = "v0.27.0", crd = false, cnpgCrd = true, rolloutsCrd = true, gateway = true, clusterExists = false, edgeAfter = 1, images = [] } = {}) {
   const { dir, calls, script } = stubFolder("kind-stubs-");
   const realKubectl = execFileSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" }).trim();
-  writeFileSync(join(dir, "ca-looks"), "0");
-  writeFileSync(join(dir, "dry-runs"), "0");
+  writeFileSync(join(dir, "edge-applies"), "0");
   script(
     "kubectl",
     `count() { n=$(($(cat "${dir}/$1") + 1)); echo "$n" > "${dir}/$1"; echo "$n"; }
@@ -87,10 +93,11 @@ case "$*" in
   *"get crd rollouts.argoproj.io"*) ${rolloutsCrd ? "exit 0" : "exit 1"} ;;
   *"get deployments -o name"*) echo deployment.apps/shop; echo deployment.apps/grafana ;;
   *"get deployment metrics-server -o jsonpath"*) echo '["--cert-dir=/tmp"]' ;;
-  *"get validatingwebhookconfiguration"*) [ "$(count ca-looks)" -ge ${caAfter} ] && [ ${caAfter} -gt 0 ] && echo -n LS0tLS1CRUdJTi== ;;
-  *"create --dry-run=server"*) cat > "${dir}/probe.yaml"; n=$(count dry-runs)
-    if [ ${admitAfter} -gt 0 ] && [ "$n" -ge ${admitAfter} ]; then echo ingress.networking.k8s.io/kind-deploy-webhook-probe; else
-      echo 'Error from server (InternalError): failed calling webhook "validate.nginx.ingress.kubernetes.io": tls: failed to verify certificate: x509: certificate signed by unknown authority' >&2; exit 1; fi ;;
+  *"get gateway edge"*) ${gateway ? "exit 0" : "exit 1"} ;;
+  *"get secret local-ca -o jsonpath"*) printf '%s' "$(printf -- '-----BEGIN CERTIFICATE-----\nstub\n-----END CERTIFICATE-----\n' | base64 -w0)" ;;
+  *"apply --server-side --field-manager=shop-platform -k k8s/edge"*) n=$(count edge-applies)
+    if [ ${edgeAfter} -gt 0 ] && [ "$n" -ge ${edgeAfter} ]; then echo certificate.cert-manager.io/edge-tls serverside-applied; else
+      echo 'Error from server (InternalError): failed calling webhook "webhook.cert-manager.io": tls: failed to verify certificate: x509: certificate signed by unknown authority' >&2; exit 1; fi ;;
   *"apply --server-side --field-manager"*) cat >> "${dir}/applied.yaml" ;;
   *"apply"*) cat > /dev/null ;;
 esac
@@ -105,7 +112,8 @@ exit 0`,
 esac`,
   );
   script("make", "exit 0");
-  return { dir, calls, applied: join(dir, "applied.yaml"), probe: join(dir, "probe.yaml") };
+  script("keytool", "exit 0");
+  return { dir, calls, applied: join(dir, "applied.yaml") };
 }
 
 const runScript = (script, args, dir, extraEnv = {}) =>
@@ -118,20 +126,41 @@ const runScript = (script, args, dir, extraEnv = {}) =>
       K8S_SHOP_IMAGE: "shop:1.0.0-gtest",
       KIND_CLUSTER: "shop",
       KIND_DEPLOY_DIR: join(dir, "kind-deploy"),
-      INGRESS_WEBHOOK_POLL: "0.05",
+      EDGE_APPLY_POLL: "0.05",
       ...extraEnv,
     },
   });
 
-test("kind-up.sh: cluster from k8s/kind/cluster.yaml, pinned add-ons by URL, insecure kubelet TLS, image loaded", () => {
+test("kind-up.sh: cluster from k8s/kind/cluster.yaml, pinned add-ons by URL, insecure kubelet TLS, the edge, image loaded", () => {
   const { dir, calls } = clusterStubs();
-  const result = runScript("kind-up.sh", ["up"], dir, { METRICS_SERVER_VERSION: "v0.7.2", INGRESS_NGINX_VERSION: "controller-v1.12.3", CNPG_VERSION: "1.30.0" });
+  const ca = join(dir, "edge-ca/ca.crt");
+  const result = runScript("kind-up.sh", ["up"], dir, {
+    METRICS_SERVER_VERSION: "v0.7.2",
+    GATEWAY_API_VERSION: "1.5.1",
+    TRAEFIK_VERSION: "3.7.9",
+    CERT_MANAGER_VERSION: "1.20.3",
+    CNPG_VERSION: "1.30.0",
+    KIND_CA_FILE: ca,
+  });
   assert.equal(result.status, 0, result.stderr);
   const log = readFileSync(calls, "utf8");
   assert.match(log, /^kind create cluster --name shop --config k8s\/kind\/cluster.yaml/m);
   assert.match(log, /apply -f https:\/\/github.com\/kubernetes-sigs\/metrics-server\/releases\/download\/v0.7.2\/components.yaml/);
   assert.match(log, /patch deployment metrics-server --type=json -p .*--kubelet-insecure-tls/);
-  assert.match(log, /apply -f https:\/\/raw.githubusercontent.com\/kubernetes\/ingress-nginx\/controller-v1.12.3\/deploy\/static\/provider\/kind\/deploy.yaml/);
+  // The edge: CRDs and cert-manager by URL at the pinned versions, then k8s/edge, its pieces waited for.
+  assert.match(log, /apply --server-side -f https:\/\/github.com\/kubernetes-sigs\/gateway-api\/releases\/download\/v1.5.1\/standard-install.yaml/);
+  assert.match(log, /apply --server-side -f https:\/\/raw.githubusercontent.com\/traefik\/traefik\/v3.7.9\/docs\/content\/reference\/dynamic-configuration\/kubernetes-crd-definition-v1.yml/);
+  assert.match(log, /apply --server-side -f https:\/\/github.com\/cert-manager\/cert-manager\/releases\/download\/v1.20.3\/cert-manager.yaml/);
+  for (const d of ["cert-manager", "cert-manager-cainjector", "cert-manager-webhook"]) assert.match(log, new RegExp(`-n cert-manager rollout status deployment/${d} `));
+  assert.ok(log.indexOf("rollout status deployment/cert-manager-webhook") < log.indexOf("-k k8s/edge"), "k8s/edge after cert-manager");
+  assert.match(log, /-n traefik rollout status deployment\/traefik/);
+  assert.match(log, /-n traefik wait certificate\/edge-tls --for=condition=Ready/);
+  assert.match(log, /-n traefik wait gateway\/edge --for=condition=Programmed/);
+  // make kind-ca's part: the CA certificate written, a PKCS12 truststore next to it, how to trust it printed.
+  assert.match(readFileSync(ca, "utf8"), /^-----BEGIN CERTIFICATE-----$/m);
+  assert.match(log, new RegExp(`^keytool -importcert -noprompt -alias shopwatch-local-ca -file ${ca} -keystore ${join(dir, "edge-ca/ca.p12")} -storetype PKCS12`, "m"));
+  assert.match(result.stdout, new RegExp(`curl --cacert ${ca} https://localhost/api/products`));
+  assert.match(result.stdout, /update-ca-certificates/);
   assert.match(log, /apply --server-side -f https:\/\/github.com\/cloudnative-pg\/cloudnative-pg\/releases\/download\/v1.30.0\/cnpg-1.30.0.yaml/);
   assert.match(log, /-n cnpg-system rollout status deployment\/cnpg-controller-manager/);
   // No image of this source state yet: built with make image, tagged, and loaded with the base tag.
@@ -179,7 +208,7 @@ test("kind-deploy.sh with the environments: the stack, then staging and producti
   for (const ns of ["shop-staging", "shop-production"]) assert.match(log, new RegExp(`-n ${ns} wait cluster/shop-db --for=condition=Ready`));
   assert.doesNotMatch(log, /-n observability wait cluster/);
   for (const ns of ["observability", "shop-staging", "shop-production"]) assert.match(log, new RegExp(`-n ${ns} rollout status deployment.apps/`));
-  assert.match(result.stdout, /http:\/\/staging.localhost\/api\/products/);
+  assert.match(result.stdout, /https:\/\/staging.localhost\/api\/products/);
   // The make target passes exactly these overlays.
   const mk = readFileSync(join(K8S, "k8s.mk"), "utf8");
   assert.ok(mk.includes(`K8S_ENV_OVERLAYS   ?= ${overlays.replaceAll("k8s/", "$(K8S_DIR)/")}\n`), "k8s.mk K8S_ENV_OVERLAYS");
@@ -348,53 +377,31 @@ test("kind-image.sh load builds only when no image of this source state exists",
   assert.doesNotMatch(readFileSync(present.calls, "utf8"), /^make image$|docker tag/m);
 });
 
-// ------------------------------------------------------------------ ingress admission webhook (kind defect 4)
-const INGRESS = ingressFacts(ingressVersion());
-
-test("kind-deploy.sh waits for the ingress webhook's CA bundle and a dry-run Ingress it admits before applying", () => {
-  const { dir, calls, probe } = clusterStubs({ clusterExists: true, caAfter: 3, admitAfter: 2 });
-  const result = runScript("kind-deploy.sh", [], dir);
-  assert.equal(result.status, 0, result.stderr);
-  const log = readFileSync(calls, "utf8");
-  const looks = [...log.matchAll(new RegExp(`get validatingwebhookconfiguration ${INGRESS.webhook.configuration} `, "g"))].length;
-  assert.equal(looks, 3, "polls the webhook configuration until its CA bundle is there");
-  assert.equal([...log.matchAll(/create --dry-run=server/g)].length, 2, "retries the dry-run until the webhook admits it");
-  assert.ok(log.lastIndexOf("create --dry-run=server") < log.indexOf("apply --server-side --field-manager"), log);
-  const ingress = readFileSync(probe, "utf8");
-  assert.match(ingress, /^kind: Ingress$/m);
-  assert.match(ingress, new RegExp(`namespace: ${INGRESS.namespace}$`, "m"));
-  assert.match(ingress, new RegExp(`ingressClassName: ${INGRESS.ingressClass}$`, "m"));
-  // The cert Jobs delete themselves when done (ttlSecondsAfterFinished 0 upstream): waiting on them would fail.
-  assert.ok(INGRESS.certJobs.every((j) => j.ttlSecondsAfterFinished === 0));
-  assert.doesNotMatch(log, /wait .*job/);
+// ------------------------------------------------------------------ the edge: cert-manager's webhook, the Gateway
+test("kind-up.sh edge retries k8s/edge until cert-manager's webhook admits it, and gives up with a clear error", () => {
+  const late = clusterStubs({ clusterExists: true, edgeAfter: 3 });
+  const ok = runScript("kind-up.sh", ["edge"], late.dir, { KIND_CA_FILE: join(late.dir, "ca.crt") });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal([...readFileSync(late.calls, "utf8").matchAll(/-k k8s\/edge/g)].length, 3, "applied until admitted");
+  const never = clusterStubs({ clusterExists: true, edgeAfter: 0 });
+  const failed = runScript("kind-up.sh", ["edge"], never.dir, { EDGE_APPLY_TIMEOUT: "1", KIND_CA_FILE: join(never.dir, "ca.crt") });
+  assert.equal(failed.status, 1);
+  assert.match(failed.stderr, /k8s\/edge still refused after 1s: .*x509/);
+  assert.doesNotMatch(readFileSync(never.calls, "utf8"), /wait gateway/, "no wait on an edge that was never applied");
 });
 
-test("kind-deploy.sh gives up with a clear error when the webhook never gets its CA bundle, or never admits", () => {
-  const noCa = clusterStubs({ clusterExists: true, caAfter: 0 });
-  const r1 = runScript("kind-deploy.sh", [], noCa.dir, { INGRESS_WEBHOOK_TIMEOUT: "1" });
-  assert.equal(r1.status, 1);
-  assert.match(r1.stderr, new RegExp(`${INGRESS.webhook.configuration} has no CA bundle after 1s`));
-  assert.ok(!existsSync(noCa.applied), "nothing applied");
-  const refusing = clusterStubs({ clusterExists: true, admitAfter: 0 });
-  const r2 = runScript("kind-deploy.sh", [], refusing.dir, { INGRESS_WEBHOOK_TIMEOUT: "1" });
-  assert.equal(r2.status, 1);
-  assert.match(r2.stderr, /still refuses an Ingress after 1s: .*x509/);
-  assert.ok(!existsSync(refusing.applied), "nothing applied");
-});
-
-test("kind-deploy.sh names what the pinned ingress-nginx manifest names; the facts file is strict", () => {
-  const script = readFileSync(join(K8S, "scripts/kind-deploy.sh"), "utf8");
-  const v = (name) => new RegExp(`^${name}=(\\S+)$`, "m").exec(script)?.[1];
-  assert.equal(v("INGRESS_NAMESPACE"), INGRESS.namespace);
-  assert.equal(v("INGRESS_WEBHOOK"), INGRESS.webhook.configuration);
-  assert.equal(v("INGRESS_CLASS"), INGRESS.ingressClass);
-  assert.equal(INGRESS.webhook.failurePolicy, "Fail");
-  assert.equal(INGRESS.webhook.sideEffects, "None", "a dry-run may call the webhook only when it declares no side effects");
-  assert.equal(INGRESS.source, "https://github.com/kubernetes/ingress-nginx");
-  const broken = { ...structuredClone(INGRESS), extra: 1, webhook: { name: "x" } };
-  const problems = ingressFactsShape(broken).join("\n");
-  assert.match(problems, /unknown key extra/);
-  assert.match(problems, /webhook: missing key failurePolicy/);
+test("kind-deploy.sh refuses an overlay with routes when the edge's Gateway is missing, and prints https URLs", () => {
+  const without = clusterStubs({ clusterExists: true, gateway: false });
+  const refused = runScript("kind-deploy.sh", [], without.dir);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /routes through the Gateway traefik\/edge, which is not installed: run make kind-up/);
+  assert.ok(!existsSync(without.applied), "nothing applied");
+  const withGateway = clusterStubs({ clusterExists: true });
+  const applied = runScript("kind-deploy.sh", [], withGateway.dir);
+  assert.equal(applied.status, 0, applied.stderr);
+  assert.match(readFileSync(withGateway.applied, "utf8"), /^kind: HTTPRoute$/m);
+  assert.match(applied.stdout, /https:\/\/localhost\/api\/products/);
+  assert.doesNotMatch(applied.stdout, /http:\/\/localhost/);
 });
 
 test("kind-image.sh check: the shop Deployment and every one of its pods run the image of this source state", () => {

@@ -8,7 +8,6 @@ import { allowedFlows, cidrContains, policyShapes } from "./lib/netpol.mjs";
 import {
   autoscalingAndBudget,
   connectionBudget,
-  ingressRoutes,
   javaOptsInEffect,
   matchesSelector,
   pinnedImages,
@@ -20,6 +19,7 @@ import {
 import { appProperties, build, composeEnv, K8S, REPO } from "./lib/render.mjs";
 import { loadCapacity } from "./lib/sizing.mjs";
 import { validateStrict } from "./lib/schema.mjs";
+import { httpRoutes, ROUTES } from "./lib/edge.mjs";
 
 const broken = build(join(K8S, "tests/fixtures/broken"));
 const props = appProperties();
@@ -80,8 +80,11 @@ describe("the broken fixture is rejected", () => {
     rejects(connectionBudget(broken, props, capacity.sizing), "connection budget: (12 max + 1 surge)");
   });
 
-  test("Ingress: the management port routed", () => {
-    rejects(ingressRoutes(broken, props), "/q/metrics routes the management port");
+  test("HTTPRoute: the management port routed, without HSTS or rate limit", () => {
+    const problems = httpRoutes(broken, props, ROUTES.platform);
+    rejects(problems, "routes the management port (shop:9000)");
+    rejects(problems, "a rule without HSTS");
+    rejects(problems, "the API without a per-client rate limit");
   });
 
   test("RBAC: a Role reading secrets", () => {
@@ -95,7 +98,7 @@ describe("the broken fixture is rejected", () => {
   test("NetworkPolicy flows: the allow-all rule opens the management port to the internet", () => {
     const extra = [...allowedFlows(broken, OUTSIDE, NAMESPACE_LABELS)].filter((f) => !expectedFlows(broken).includes(f));
     assert.ok(extra.includes("internet -> shop:9000/TCP"), JSON.stringify(extra));
-    assert.ok(extra.includes("ingress-nginx -> shop:9000/TCP"), JSON.stringify(extra));
+    assert.ok(extra.includes("traefik -> shop:9000/TCP"), JSON.stringify(extra));
   });
 });
 

@@ -53,6 +53,13 @@ gatling_opts() {
   [ -z "${USERS:-}" ] || opts+=("-Dusers=$USERS")
   [ -z "${DURATION:-}" ] || opts+=("-Dduration=$DURATION")
   [ -z "${STEPS:-}" ] || opts+=("-Dsteps=$STEPS")
+  # HTTPS against a private CA (the kind edge: make kind-ca writes .kind/ca.p12): verify the server with that
+  # truststore. Without it Gatling trusts any certificate (gatling-defaults.conf: ssl.useInsecureTrustManager = true).
+  if [ -n "${GATLING_TRUSTSTORE:-}" ]; then
+    # No trustStore.type: the JDK's default keystore type, PKCS12 since JDK 9 (keytool writes it in kind-up.sh).
+    opts+=("-Dgatling.ssl.useInsecureTrustManager=false" "-Dgatling.ssl.trustStore.file=$GATLING_TRUSTSTORE"
+      "-Dgatling.ssl.trustStore.password=${GATLING_TRUSTSTORE_PASSWORD:-changeit}")
+  fi
   printf '%s\n' "${opts[@]}"
 }
 
@@ -60,6 +67,7 @@ cmd_load() {
   local profile=${PROFILE:-smoke} base_url=${BASE_URL:-http://localhost:8080} rc=0
   need java "install a JDK 17 or newer"
   need mvn "install Apache Maven 3.8 or newer"
+  [ -z "${GATLING_TRUSTSTORE:-}" ] || [ -f "$GATLING_TRUSTSTORE" ] || die "GATLING_TRUSTSTORE $GATLING_TRUSTSTORE does not exist (make kind-ca writes the kind edge's)"
   local opts=()
   mapfile -t opts < <(gatling_opts "$profile" "$base_url")
   log "profile $profile against $base_url"

@@ -12,7 +12,7 @@
 4. Wiring: Prometheus sends alerts to the Alertmanager that compose and kind really run (service / Service
    name and port); the blackbox configuration loads in Debian's blackbox exporter 0.23; every probe job asks
    the exporter that really runs, with a module it has, for URLs that reach the probed service the way clients
-   do (compose: the service's own port; kind: the ingress controller, on a path the Ingress routes to it; the
+   do (compose: the service's own port; kind: its Service, on the API port, never the management port; the
    environments' shared stack, observability/environments/prometheus.yml over k8s/overlays/{observability,staging,
    production}: each environment's Service shop), and a shop probe carries the `environment` of the pods it reaches;
    the shared stack discovers exactly the namespaces the environment overlays deploy the shop into.
@@ -53,8 +53,6 @@ KIND_OVERLAY = os.path.join(ROOT, "k8s", "overlays", "kind")
 # application overlays it watches.
 PROM_ENVS = os.path.join(ROOT, "observability", "environments", "prometheus.yml")
 ENV_OVERLAYS = [os.path.join(ROOT, "k8s", "overlays", d) for d in ("observability", "staging", "production")]
-# How clients of the kind cluster reach it: the ingress-nginx controller's Service (k8s/scripts/kind-up.sh).
-KIND_INGRESS_HOST = "ingress-nginx-controller.ingress-nginx.svc"
 # Loopback port of the short-lived Alertmanager of the inhibition check.
 AM_PORT = int(os.environ.get("ROUTING_AM_PORT", "19094"))
 
@@ -417,17 +415,12 @@ def overlay_objects(*dirs):
 
 
 class Cluster:
-    """What a set of overlays deploys, as a Prometheus in it sees it: Services by (namespace, name), the Ingress
-    paths, and the `environment` pod label of each workload (namespace, app.kubernetes.io/name)."""
+    """What a set of overlays deploys, as a Prometheus in it sees it: Services by (namespace, name) and the
+    `environment` pod label of each workload (namespace, app.kubernetes.io/name)."""
 
     def __init__(self, objects):
         self.services = {(o["metadata"].get("namespace"), o["metadata"]["name"]): o
                          for o in objects if o.get("kind") == "Service"}
-        self.ingress_paths = []  # (path prefix, namespace, backend Service)
-        for ing in (o for o in objects if o.get("kind") == "Ingress"):
-            for rule in ing["spec"].get("rules") or []:
-                for p in (rule.get("http") or {}).get("paths") or []:
-                    self.ingress_paths.append((p["path"], ing["metadata"].get("namespace"), p["backend"]["service"]["name"]))
         self.environment = {}
         for o in objects:
             if o.get("kind") in ("Deployment", "StatefulSet", "Rollout"):
@@ -448,6 +441,10 @@ class Cluster:
     def serves(self, host, port):
         svc = self.services.get(self.service(host))
         return svc is not None and any(p.get("port") == port for p in svc["spec"].get("ports") or [])
+
+    def port_name(self, host, port):
+        svc = self.services.get(self.service(host)) or {"spec": {}}
+        return next((p.get("name") for p in svc["spec"].get("ports") or [] if p.get("port") == port), None)
 
 
 def host_port(address):
@@ -523,24 +520,15 @@ def check_wiring():
                     if u.hostname != service or u.port not in published.get(u.hostname or "", set()):
                         problems.append(f"{u.hostname}:{u.port} is not the port compose service {service} serves "
                                         f"clients on ({sorted(published.get(service, set()))})")
-                elif u.hostname == KIND_INGRESS_HOST or env == "kind":
-                    # kind: clients come through the ingress controller, on a path an Ingress routes to the service.
-                    route = [(prefix, ns, name) for prefix, ns, name in cluster.ingress_paths
-                             if u.path == prefix or u.path.startswith(prefix.rstrip("/") + "/")]
-                    if u.hostname != KIND_INGRESS_HOST or (u.port or 80) != 80:
-                        problems.append(f"not sent to the ingress controller {KIND_INGRESS_HOST}:80")
-                    if not route:
-                        problems.append(f"path {u.path} is routed by no Ingress")
-                    else:
-                        _, ns, name = max(route, key=lambda r: len(r[0]))  # the longest matching prefix wins
-                        if name != service or (ns, service) not in cluster.services:
-                            problems.append(f"the Ingress routes {u.path} to {name}, not to the Service {service}")
-                        probed = (ns, service)
                 else:
-                    # The environments: each environment's shop through its Service (name.namespace.svc:port).
+                    # kind and the environments: the service at its Service (name or name.namespace.svc:port), on a
+                    # port it serves clients on, never the shop's management port (the edge serves HTTPS only, with a
+                    # certificate for the host names users type; make kind-edge-check covers that path).
                     probed = cluster.service(u.hostname)
                     if probed is None or probed[1] != service or not cluster.serves(u.hostname, u.port or 80):
                         problems.append(f"{u.hostname}:{u.port} is not a port of the Service {service} the overlays deploy")
+                    elif cluster.port_name(u.hostname, u.port or 80) == "management":
+                        problems.append(f"{u.hostname}:{u.port} is the management port, which clients never reach")
                 # A probe of the shop carries the environment of the pods it reaches (their pod label).
                 if cluster and service == "shop" and not problems:
                     want = cluster.environment.get(probed)

@@ -160,7 +160,7 @@ export function servicesSelectPods(objects) {
   return problems;
 }
 
-const intProp = (props, key, fallback) => {
+export const intProp = (props, key, fallback) => {
   const v = props.get(key);
   return v === undefined ? fallback : Number.parseInt(v, 10);
 };
@@ -339,40 +339,6 @@ export function connectionBudget(objects, props, reserve) {
   return needed <= available
     ? []
     : [`connection budget: (${as.max} max + ${surge} surge) x pool ${pool} = ${needed} > ${available} (${pg.name} max_connections ${maxConnections} - reserves)`];
-}
-
-// ---------------------------------------------------------------- Ingress
-
-export const INGRESS_ROUTES = { "/api": "shop", "/q/openapi": "shop", "/q/swagger-ui": "shop", "/grafana": "grafana" };
-
-/**
- * The Ingresses route exactly `expected` (path -> Service; by default the API, its OpenAPI pages and Grafana); never
- * a management port.
- */
-export function ingressRoutes(objects, props, expected = INGRESS_ROUTES) {
-  const problems = [];
-  const mgmt = intProp(props, "quarkus.management.port", 9000);
-  const services = new Map(objects.filter((o) => o.kind === "Service").map((s) => [s.metadata.name, s]));
-  const routes = {};
-  for (const ing of objects.filter((o) => o.kind === "Ingress")) {
-    if (ing.spec?.ingressClassName !== "nginx") problems.push(`${named(ing)}: ingressClassName is not nginx`);
-    if (ing.spec?.defaultBackend) problems.push(`${named(ing)}: has a defaultBackend`);
-    for (const rule of ing.spec?.rules ?? []) {
-      for (const path of rule.http?.paths ?? []) {
-        const backend = path.backend?.service;
-        routes[path.path] = backend?.name;
-        const svcPort = (services.get(backend?.name)?.spec?.ports ?? []).find((x) => x.name === backend?.port?.name || x.port === backend?.port?.number);
-        if (!svcPort) problems.push(`${named(ing)}: ${path.path} -> ${backend?.name}:${backend?.port?.name ?? backend?.port?.number}, no such Service port`);
-        else if (svcPort.port === mgmt || svcPort.name === "management") problems.push(`${named(ing)}: ${path.path} routes the management port`);
-      }
-    }
-  }
-  const sorted = (o) => JSON.stringify(Object.fromEntries(Object.entries(o).sort()));
-  if (sorted(routes) !== sorted(expected)) {
-    const want = sorted(expected);
-    problems.push(`Ingress routes ${JSON.stringify(routes)}, expected exactly ${want}`);
-  }
-  return problems;
 }
 
 /**
