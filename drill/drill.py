@@ -25,10 +25,11 @@ import fnmatch
 import json
 import os
 import re
-import resource
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,28 +183,56 @@ def make_scratch(root: Path, dest: Path) -> None:
         dirnames[:] = [d for d in dirnames if d not in INSTALLED_DIRS and d not in (".git", "target")]
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+# Process groups of the targets running now, killed if the drill itself is stopped (SIGTERM, Ctrl-C).
+RUNNING: set[int] = set()
+STOPPING = threading.Event()
+
+
+def stop_running(signum=None, frame=None) -> None:
+    STOPPING.set()
+    for pgid in list(RUNNING):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if signum is not None:
+        raise SystemExit(128 + signum)
 
 
 def run_target(command: str, cwd: Path, timeout: int) -> tuple[int | None, str, float, float]:
     """Runs a target command with bash in its own process group; returns (exit code or None on timeout, output,
-    wall seconds, CPU seconds). The CPU figure (user + system of the target and every process it waited for) is the
-    one to compare on a shared machine, where the wall time grows with the load."""
+    wall seconds, CPU seconds). The CPU figure (user + system of the target and every process it waited for, from
+    wait4) is the one to compare on a shared machine, where the wall time grows with the load."""
     env = dict(os.environ, DRILL="1")
-    cpu0 = children_cpu()
     start = time.monotonic()
     proc = subprocess.Popen(["bash", "-c", command], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    RUNNING.add(proc.pid)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    code: int | None = None
     try:
-        out, _ = proc.communicate(timeout=timeout)
-        code: int | None = proc.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-        out, _ = proc.communicate()
-        code = None
-    return code, out.decode(errors="replace"), time.monotonic() - start, children_cpu() - cpu0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                code = os.waitstatus_to_exitcode(status)
+                break
+            if time.monotonic() - start > timeout:
+                os.killpg(proc.pid, signal.SIGKILL)
+                _, _, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+    finally:
+        RUNNING.discard(proc.pid)
+    proc.returncode = -1 if code is None else code  # reaped here by wait4, not by Popen
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # what the target left running in its group
+    except ProcessLookupError:
+        pass
+    reader.join()
+    proc.stdout.close()
+    return code, b"".join(chunks).decode(errors="replace"), time.monotonic() - start, usage.ru_utime + usage.ru_stime
 
 
 def plant(scratch: Path, entry: Entry) -> dict[Path, bytes]:
@@ -235,49 +264,88 @@ def tail(text: str, n: int = 15) -> list[str]:
     return [line[:300] for line in text.rstrip().splitlines()[-n:]]
 
 
-def run(entries: list[Entry], scratch: Path, log_dir: Path) -> tuple[list[Result], list[str]]:
-    """Baselines every distinct target, then drills each entry. Returns the results and the baseline failures."""
+def judge(e: Entry, scratch: Path, log_dir: Path) -> Result:
+    """Plants one entry in the scratch copy, runs its target, restores the files and gives the verdict."""
+    try:
+        originals = plant(scratch, e)
+    except CatalogueError as err:
+        return Result(e, "STALE", 0.0, str(err))
+    try:
+        code, out, secs, cpu = run_target(e.target, scratch, e.timeout)
+    finally:
+        restore(originals)
+    (log_dir / f"{e.id}.log").write_text(f"$ {e.target}\n{out}", encoding="utf-8")
+    if code is None:
+        return Result(e, "TIMEOUT", secs, f"no verdict within {e.timeout} s", tail(out), cpu)
+    if code == 0:
+        return Result(e, "SURVIVED", secs, "the target passed with the breakage planted", tail(out), cpu)
+    if not e.expect.search(out):
+        return Result(e, "WRONG-REASON", secs, f"failed (exit {code}) but output lacks /{e.expect.pattern}/",
+                      tail(out), cpu)
+    return Result(e, "caught", secs, cpu=cpu)
+
+
+def run(entries: list[Entry], scratches: list[Path], log_dir: Path) -> tuple[list[Result], list[str]]:
+    """Per distinct target: one baseline run on the unmodified copy, then its entries one by one. With several
+    scratch copies, each worker takes whole targets, so a target never runs twice at once (fixed ports, shared
+    files); targets run in catalogue order. Returns the results (in catalogue order) and the baseline failures;
+    a target whose baseline fails has no verdicts."""
     shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir(parents=True)
-    targets: dict[str, int] = {}
+    groups: dict[str, list[Entry]] = {}
     for e in entries:
-        targets[e.target] = max(targets.get(e.target, 0), e.timeout)
-    baseline_failures = []
-    for i, (command, timeout) in enumerate(targets.items()):
-        print(f"drill: baseline {i + 1}/{len(targets)}: {command}", flush=True)
+        groups.setdefault(e.target, []).append(e)
+    queue = list(enumerate(groups.items(), 1))
+    lock = threading.Lock()
+    results: dict[str, Result] = {}
+    baseline_failures: list[str] = []
+    done = [0]
+
+    def work(scratch: Path) -> None:
+        while True:
+            with lock:
+                if not queue or STOPPING.is_set():
+                    return
+                i, (command, group) = queue.pop(0)
+            try:
+                drill_target(i, command, group, scratch)
+            except Exception as err:  # noqa: BLE001 (a worker must not die silently: its target would have no verdict)
+                with lock:
+                    baseline_failures.append(f"{command}: the drill itself failed: {err!r}")
+
+    def drill_target(i: int, command: str, group: list[Entry], scratch: Path) -> None:
+        timeout = max(e.timeout for e in group)
+        print(f"drill: baseline {i}/{len(groups)}: {command}", flush=True)
         code, out, secs, cpu = run_target(command, scratch, timeout)
-        (log_dir / f"baseline-{i + 1}.log").write_text(f"$ {command}\n{out}", encoding="utf-8")
-        print(f"drill: baseline {i + 1}/{len(targets)}: {secs:.0f} s, CPU {cpu:.0f} s", flush=True)
+        (log_dir / f"baseline-{i}.log").write_text(f"$ {command}\n{out}", encoding="utf-8")
+        print(f"drill: baseline {i}/{len(groups)}: {secs:.0f} s, CPU {cpu:.0f} s", flush=True)
         if code != 0:
             why = "timed out" if code is None else f"exit {code}"
-            baseline_failures.append(f"{command} ({why} on the unmodified copy after {secs:.0f} s)\n    "
-                                     + "\n    ".join(tail(out)))
+            with lock:
+                baseline_failures.append(f"{command} ({why} on the unmodified copy after {secs:.0f} s)\n    "
+                                         + "\n    ".join(tail(out)))
+            return
+        for e in group:
+            if STOPPING.is_set():
+                return
+            r = judge(e, scratch, log_dir)
+            with lock:
+                results[e.id] = r
+                done[0] += 1
+                print(f"drill: {done[0]}/{len(entries)} {e.id}: {r.status}, {r.seconds:.0f} s, CPU {r.cpu:.0f} s",
+                      flush=True)
+
+    workers = [threading.Thread(target=work, args=(s,), daemon=True) for s in scratches]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    missing = [e.id for e in entries if e.id not in results]
+    if missing and not baseline_failures:
+        baseline_failures.append(f"no verdict for {', '.join(missing)}")
     if baseline_failures:
         return [], baseline_failures
-
-    results = []
-    for n, e in enumerate(entries, 1):
-        print(f"drill: {n}/{len(entries)} {e.id}", flush=True)
-        try:
-            originals = plant(scratch, e)
-        except CatalogueError as err:
-            results.append(Result(e, "STALE", 0.0, str(err)))
-            continue
-        try:
-            code, out, secs, cpu = run_target(e.target, scratch, e.timeout)
-        finally:
-            restore(originals)
-        (log_dir / f"{e.id}.log").write_text(f"$ {e.target}\n{out}", encoding="utf-8")
-        if code is None:
-            results.append(Result(e, "TIMEOUT", secs, f"no verdict within {e.timeout} s", tail(out), cpu))
-        elif code == 0:
-            results.append(Result(e, "SURVIVED", secs, "the target passed with the breakage planted", tail(out), cpu))
-        elif not e.expect.search(out):
-            results.append(Result(e, "WRONG-REASON", secs, f"failed (exit {code}) but output lacks /{e.expect.pattern}/",
-                                  tail(out), cpu))
-        else:
-            results.append(Result(e, "caught", secs, cpu=cpu))
-    return results, []
+    return [results[e.id] for e in entries], []
 
 
 def report(results: list[Result], summary_path: Path) -> bool:
@@ -337,6 +405,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--check-readme", type=Path, metavar="FILE",
                     help="check that FILE states the catalogue's size (all, quick, slow) and names only existing entries")
     ap.add_argument("--keep", action="store_true", help="keep the scratch copy after the run")
+    ap.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="targets run at once, each in a scratch copy of its own (default 1)")
     ap.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)  # the self-test's fixture repo
     args = ap.parse_args(argv)
     root = args.root.resolve()
@@ -375,7 +445,10 @@ def main(argv: list[str]) -> int:
 
     started = time.monotonic()
     work = root / WORK_DIR
-    scratch = work / "scratch"
+    if not 1 <= args.jobs <= 8:
+        print("drill: error: --jobs must be between 1 and 8", file=sys.stderr)
+        return 2
+    scratches = [work / "scratch"] + [work / f"scratch-{n}" for n in range(2, min(args.jobs, len(entries)) + 1)]
     # One run per tree: a second one would delete the first one's scratch copy under its targets.
     work.mkdir(parents=True, exist_ok=True)
     lock = open(work / ".lock", "w")
@@ -386,16 +459,22 @@ def main(argv: list[str]) -> int:
         print(f"drill: error: another drill run is using {work}; wait for it to end", file=sys.stderr)
         return 2
     with lock:
-        return drill_run(entries, root, work, scratch, started, args.keep)
+        return drill_run(entries, root, work, scratches, started, args.keep)
 
 
-def drill_run(entries: list[Entry], root: Path, work: Path, scratch: Path, started: float, keep: bool) -> int:
-    make_scratch(root, scratch)
+def drill_run(entries: list[Entry], root: Path, work: Path, scratches: list[Path], started: float, keep: bool) -> int:
+    previous = signal.signal(signal.SIGTERM, stop_running)
+    STOPPING.clear()
     try:
-        results, baseline_failures = run(entries, scratch, work / "logs")
+        for scratch in scratches:
+            make_scratch(root, scratch)
+        results, baseline_failures = run(entries, scratches, work / "logs")
     finally:
+        stop_running()
+        signal.signal(signal.SIGTERM, previous)
         if not keep:
-            shutil.rmtree(scratch, ignore_errors=True)
+            for scratch in scratches:
+                shutil.rmtree(scratch, ignore_errors=True)
     if baseline_failures:
         (work / "summary.json").unlink(missing_ok=True)
         print("drill: error: these targets fail on the unmodified copy, so they cannot show a breakage:",

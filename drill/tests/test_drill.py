@@ -207,6 +207,21 @@ class DrillTest(unittest.TestCase):
         self.assertEqual(code, 2, out)
         self.assertIn("another drill run is using", out)
 
+    def test_two_jobs_give_the_verdicts_of_one_in_catalogue_order(self):
+        (self.root / "other.sh").write_text("grep -q '^colour = blue$' limits.conf || { echo 'colour is not blue'; exit 1; }\n")
+        (self.root / "limits.conf").write_text("max_lines = 50\ncolour = blue\n")
+        self.catalogue([entry("limit-raised", "limits.conf", "50", "51", "max_lines is not 50"),
+                        entry("colour-changed", "limits.conf", "blue", "red", "colour is not blue", target="bash other.sh"),
+                        entry("harmless-edit", "notes.txt", "nothing", "something", "anything"),
+                        entry("limit-lowered", "limits.conf", "50", "49", "max_lines is not 50")])
+        code, out = self.drill("--jobs", "2")
+        self.assertEqual(code, 1, out)
+        summary = json.loads((self.root / "target" / "drill" / "summary.json").read_text())
+        self.assertEqual([(r["id"], r["status"]) for r in summary["results"]],
+                         [("limit-raised", "caught"), ("colour-changed", "caught"), ("harmless-edit", "SURVIVED"),
+                          ("limit-lowered", "caught")])
+        self.assertFalse((self.root / "target" / "drill" / "scratch-2").exists(), "second scratch copy left behind")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
