@@ -16,6 +16,7 @@ under "goals". A goal make bench does not measure says which target does.
   bench-report.py entrypoint-flags DOCKERFILE
   bench-report.py wrk-line ROUND CASE CLK_TCK SERVICE_TICKS PG_TICKS RSS_KIB WARMUP_REQUESTS  < wrk --latency output
   bench-report.py pgbench-line ROUND CLK_TCK PG_TICKS                          < pgbench output
+  bench-report.py thread-cpu PID CLK_TCK       the JVM's CPU so far by thread kind (main, jit, gc, other), JSON
   bench-report.py report RAW.jsonl SUMMARY.json CORES CONNECTIONS THREADS DURATION WARMUP ROUNDS ROWS TERM MATCHES JDK FLAGS LOADAVG
 """
 import json
@@ -40,7 +41,7 @@ GOALS = (
      "search_pg_cpu_us", ("search_pg_cpu_us",), "<=", 200.0),
 )
 # Issue 14's goal that another target measures: named, so the closing note lists every goal.
-GOALS_ELSEWHERE = (("capacity", "mixed-traffic capacity per core +50 %", "not measured here: make capacity"),)
+GOALS_ELSEWHERE = (("capacity", "mixed-traffic capacity per core +50 %", "measured by make capacity, not make bench"),)
 
 
 def die(msg):
@@ -57,6 +58,37 @@ def entrypoint_flags(dockerfile):
         die(f"{dockerfile}: ENTRYPOINT is not `java ... -jar ...`: {argv}")
     for flag in argv[1:argv.index("-jar")]:
         print(flag)
+
+
+# HotSpot's thread names (/proc/PID/task/TID/comm, cut to 15 characters): the java launcher runs the application's
+# main method in a thread of its own that HotSpot does not rename, so it is "java" like the launcher's first thread
+# (which only waits for it); the JIT's are "C1 CompilerThre" and "C2 CompilerThre"; the collector's start with
+# "GC " or "G1 ". Everything else (Vert.x, the pool, OpenTelemetry, VM threads) is other.
+THREAD_KINDS = (("main", re.compile(r"java|main")), ("jit", re.compile(r"C[12] CompilerThre.*")),
+                ("gc", re.compile(r"(GC|G1) .*")))
+
+
+def thread_cpu(pid, clk_tck, proc="/proc"):
+    """Seconds of CPU (utime+stime) each kind of thread of PID has used, for the start's "where the time goes"."""
+    kinds = {kind: 0 for kind, _ in THREAD_KINDS} | {"other": 0}
+    task_dir = os.path.join(proc, str(pid), "task")
+    tasks = os.listdir(task_dir)
+    if not tasks:
+        die(f"no threads in {task_dir}")
+    for tid in tasks:
+        try:
+            with open(os.path.join(task_dir, tid, "stat"), encoding="utf-8") as f:
+                stat = f.read()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        # comm may hold spaces and parentheses: the fields after it start at the last ")".
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5)
+        kind = next((k for k, pattern in THREAD_KINDS if pattern.fullmatch(name)), "other")
+        kinds[kind] += ticks
+    hz = int(clk_tck)
+    print(json.dumps({kind: round(ticks / hz, 2) for kind, ticks in kinds.items()}))
 
 
 def millis(text):
@@ -191,6 +223,15 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
         if len(cpu) == len(start_runs):
             figures["start_cpu_s_median"] = median(cpu)
             table.append(("start: service CPU when ready", f"median {median(cpu):.2f} s (of {min(cpu):.2f}–{max(cpu):.2f} s)"))
+        split = [r["threads_cpu_s"] for r in start_runs if r.get("threads_cpu_s")]
+        if len(split) == len(start_runs):
+            # Where a start's CPU goes: the main thread runs the application's start; on 2 cores the JIT's
+            # compiler threads compete with it, so ready is at best (main + jit + rest) / cores.
+            kinds = {kind: median([t[kind] for t in split]) for kind in split[0]}
+            for kind, seconds in kinds.items():
+                figures[f"start_cpu_{kind}_s_median"] = seconds
+            table.append(("start: CPU when ready by thread", ", ".join(f"{k} {v:.2f} s" for k, v in kinds.items())
+                          + " (medians)"))
         quarkus = [r["started_in_s"] for r in start_runs if r.get("started_in_s") is not None]
         if len(quarkus) == len(start_runs):
             figures["start_quarkus_started_in_s_median"] = median(quarkus)
@@ -253,7 +294,7 @@ def main():
         die("usage: see the module docstring")
     cmd, args = sys.argv[1], sys.argv[2:]
     commands = {"entrypoint-flags": (entrypoint_flags, 1), "wrk-line": (wrk_line, 7),
-                "pgbench-line": (pgbench_line, 3), "report": (report, 14)}
+                "pgbench-line": (pgbench_line, 3), "report": (report, 14), "thread-cpu": (thread_cpu, 2)}
     if cmd not in commands or len(args) != commands[cmd][1]:
         die(f"unknown command or wrong arguments: {sys.argv[1:]}")
     commands[cmd][0](*args)

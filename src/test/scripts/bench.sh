@@ -221,17 +221,19 @@ done
 # Each start also logs what the JVM did with the AOT cache (-Xlog only adds a log file; the cache accepts it): a
 # cache the JVM rejects (another JDK, class path or jar, or incompatible flags) is skipped silently and the
 # service starts without it, so the report publishes no start figure unless every start used it. The service's
-# CPU (utime+stime) is read the moment it is ready, and Quarkus's own "started in" is kept: the part before it
-# is the JVM's and the launcher's, the rest the application's start.
+# CPU (utime+stime) is read the moment it is ready, with its split by thread (main, JIT compilers, GC, other; live
+# threads only), and Quarkus's own "started in" is kept: the part before it is the JVM's and the launcher's, the
+# rest the application's start.
 for run in $(seq 1 "$START_RUNS"); do
   aot_log=$OUT/start-$run-aot.log
   rm -f "$aot_log"
   s=$(restart "$(tracing_env 100)" "JAVA_OPTS=$JAVA_OPTS -Xlog:aot=info:file=$aot_log")
   cpu=$(proc_ticks "$(service_pid)")
+  threads=$(python3 "$SCRIPTS/bench-report.py" thread-cpu "$(service_pid)" "$clk_tck")
   started=$(sed -n 's/.* started in \([0-9.]*\)s\..*/\1/p' "$LOCAL_DIR/service.log" | tail -n 1)
   used=false
   if grep -q 'Using AOT-linked classes: true' "$aot_log" 2>/dev/null && ! grep -q '\[error' "$aot_log"; then used=true; fi
-  echo "{\"case\": \"start\", \"round\": $run, \"ready_s\": $s, \"cpu_s\": $(awk -v t="$cpu" -v hz="$clk_tck" 'BEGIN {printf "%.2f", t / hz}'), \"started_in_s\": ${started:-null}, \"aot_cache_used\": $used}" >> "$RAW"
+  echo "{\"case\": \"start\", \"round\": $run, \"ready_s\": $s, \"cpu_s\": $(awk -v t="$cpu" -v hz="$clk_tck" 'BEGIN {printf "%.2f", t / hz}'), \"started_in_s\": ${started:-null}, \"aot_cache_used\": $used, \"threads_cpu_s\": $threads}" >> "$RAW"
 done
 "$SCRIPTS/local-service.sh" stop >/dev/null
 kill "$sink"; wait "$sink" 2>/dev/null || true; sink=""

@@ -8,6 +8,7 @@
 - the benchmark starts the JVM with exactly those flags (bench-report.py entrypoint-flags);
 - the report publishes a figure only when its rounds agree within 10 %, and says so when they do not;
 - it publishes start-to-ready only when the JVM logged, in every start, that it used the AOT cache;
+- it splits a start's CPU by thread kind (main, JIT compilers, GC, other) from /proc, and prints the medians;
 - it prints every goal of issue 14 with met / not met on published figures, or withheld with the reason.
 Run: python3 src/test/scripts/bench_test.py
 """
@@ -86,7 +87,8 @@ class ReportCase(unittest.TestCase):
                               "p99_ms": 5.0, "non_2xx": 0, "socket_errors": "", "service_cpu_us": cpu,
                               "pg_cpu_us": 60.0, "rss_mib": 200.0, "warmup_requests": warmup})
             lines.append({"case": "start", "round": rnd, "ready_s": ready_s, "cpu_s": 1.5, "started_in_s": 0.6,
-                          "aot_cache_used": aot_used[rnd - 1]})
+                          "aot_cache_used": aot_used[rnd - 1],
+                          "threads_cpu_s": {"main": 0.5 + rnd / 10, "jit": 0.8, "gc": 0.05, "other": 0.1}})
         with tempfile.TemporaryDirectory() as d:
             raw = os.path.join(d, "raw.jsonl")
             with open(raw, "w", encoding="utf-8") as f:
@@ -135,6 +137,41 @@ class ReportPublishesOnlyAgreeingRounds(ReportCase):
         self.assertNotIn("by_id_off_service_cpu_us", summary["figures"])
         self.assertTrue(summary["disagree"]["by_id_off_service_cpu_us"]["under_warmed"])
         self.assertIn("under-warmed", stdout)
+
+
+class StartCpuByThread(ReportCase):
+    """Where a start's CPU goes: bench.sh records it per thread kind; the report prints the medians."""
+
+    def test_threads_are_classified_by_their_hotspot_names(self):
+        # proc(5): pid (comm) state ppid ... utime (14) stime (15); comm may hold spaces and parentheses.
+        threads = {"java": 88, "main": 2, "C2 CompilerThre": 70, "C1 CompilerThre": 30, "GC Thread#0": 4,
+                   "G1 Conc#0": 1, "executor-thread-1": 7, "vert.x-eventloop-thread-0 (x)": 3}
+        with tempfile.TemporaryDirectory() as proc:
+            for tid, (name, ticks) in enumerate(threads.items(), start=100):
+                task = pathlib.Path(proc, "42", "task", str(tid))
+                task.mkdir(parents=True)
+                task.joinpath("stat").write_text(f"{tid} ({name}) S 1 1 1 0 -1 0 0 0 0 0 {ticks - 1} 1 0 0 20 0 1 0\n")
+            out = subprocess.run([sys.executable, "-c", "import importlib.util, sys; spec = importlib.util.spec_from_file_location('r', sys.argv[1]); "
+                                  "r = importlib.util.module_from_spec(spec); spec.loader.exec_module(r); r.thread_cpu(42, 100, sys.argv[2])",
+                                  str(REPORT), proc], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout), {"main": 0.9, "jit": 1.0, "gc": 0.05, "other": 0.1})
+
+    def test_live_process(self):
+        out = run("thread-cpu", str(os.getpid()), "100")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(set(json.loads(out.stdout)), {"main", "jit", "gc", "other"})
+
+    def test_report_prints_the_median_split(self):
+        stdout, summary = self.report([200.0, 205.0, 210.0])
+        self.assertEqual(summary["figures"]["start_cpu_main_s_median"], 0.7)
+        self.assertEqual(summary["figures"]["start_cpu_jit_s_median"], 0.8)
+        self.assertRegex(stdout, r"start: CPU when ready by thread +\| main 0\.70 s, jit 0\.80 s, gc 0\.05 s, other 0\.10 s \(medians\)")
+
+    def test_bench_records_the_split_of_every_start(self):
+        script = (ROOT / "src/test/scripts/bench.sh").read_text(encoding="utf-8")
+        self.assertIn('bench-report.py" thread-cpu "$(service_pid)"', script)
+        self.assertIn('\\"threads_cpu_s\\": $threads}', script)
 
 
 class ReportJudgesEveryGoal(ReportCase):
