@@ -137,8 +137,8 @@ test-kind-image: ## Offline, only the tests of kind-image.sh (scripts.test.mjs):
 	@$(K8S_DIR)/scripts/test-k8s.sh --test-name-pattern=kind-image scripts.test.mjs
 
 .PHONY: test-k8s-edge
-test-k8s-edge: ## Offline, only the edge checks of test-k8s (edge.test.mjs: Gateway, redirect, HSTS, rate limit, local CA, edge NetworkPolicies, CRD schemas)
-	@$(K8S_DIR)/scripts/test-k8s.sh edge.test.mjs
+test-k8s-edge: ## Offline, only the edge checks of test-k8s (edge.test.mjs: Gateway, redirect, HSTS, rate limit, local CA, edge NetworkPolicies, CRD schemas; edge-script.test.mjs: kind-edge-check.sh)
+	@$(K8S_DIR)/scripts/test-k8s.sh edge.test.mjs edge-script.test.mjs
 
 .PHONY: test-k8s-cnpg
 test-k8s-cnpg: ## Offline, only the CloudNativePG checks of test-k8s (cnpg.test.mjs: failover, backups, metrics, shop on -rw)
