@@ -33,6 +33,10 @@ ARGOCD_VERSION         ?= 3.4.7
 # release manifest by URL. v1.9.1: the newest stable release whose e2e tests run Kubernetes 1.32 (they run 1.32-1.35).
 # Its CRD schemas for the offline tests live in k8s/tests/third-party/argo-rollouts-v$(ARGO_ROLLOUTS_VERSION)/.
 ARGO_ROLLOUTS_VERSION  ?= 1.9.1
+# External Secrets Operator for the external-secrets component (make kind-external-secrets), release manifest by URL
+# (helm template of its chart, attached to each release). Its CRD schemas and the facts the script uses live in
+# k8s/tests/third-party/external-secrets-v$(ESO_VERSION)/.
+ESO_VERSION            ?= 2.9.0
 # make kind-canary: BAD=1 releases a revision with injected errors (must abort), BAD=0 a clean one (must promote).
 BAD                    ?= 0
 CANARY_NAMESPACE       ?= shop-production
@@ -43,7 +47,7 @@ K8S_SHOP_IMAGE     ?=
 KIND_LOAD_LOG      ?= target/kind-load/hpa-timeline.txt
 
 export KIND_CLUSTER K8S_OVERLAY METRICS_SERVER_VERSION GATEWAY_API_VERSION TRAEFIK_VERSION CERT_MANAGER_VERSION KIND_CA_FILE KEDA_VERSION CNPG_VERSION ARGOCD_VERSION K8S_SHOP_IMAGE KIND_LOAD_LOG
-export ARGO_ROLLOUTS_VERSION BAD CANARY_NAMESPACE
+export ARGO_ROLLOUTS_VERSION BAD CANARY_NAMESPACE ESO_VERSION
 
 ##@ Kubernetes (kind)
 
@@ -86,6 +90,14 @@ kind-gitops-check: ## Fail unless Argo CD shows staging Synced and Healthy at HE
 .PHONY: kind-rollouts
 kind-rollouts: ## Install the Argo Rollouts controller (pinned, ARGO_ROLLOUTS_VERSION) for the canary component
 	$(K8S_DIR)/scripts/kind-canary.sh install
+
+.PHONY: kind-external-secrets
+kind-external-secrets: ## Install the External Secrets Operator (pinned, ESO_VERSION), a kind-only OpenBao dev server and its ClusterSecretStore, seed it; then make kind-deploy K8S_OVERLAY=k8s/tests/kind-external-secrets
+	$(K8S_DIR)/scripts/kind-external-secrets.sh install
+
+.PHONY: kind-openbao-seed
+kind-openbao-seed: ## Put random values for the ExternalSecrets of ESO_OVERLAY (default k8s/tests/kind-external-secrets) into OpenBao, keeping existing ones
+	$(K8S_DIR)/scripts/kind-external-secrets.sh seed
 
 .PHONY: kind-canary
 kind-canary: ## Release a new shop revision by canary (BAD=1: injected errors, must abort and roll back; BAD=0: must be promoted); prints the timeline
@@ -170,3 +182,7 @@ test-secrets-scan: ## Offline, seconds: fail when a committed manifest or config
 .PHONY: test-kind-secrets
 test-kind-secrets: ## Offline, only the tests of kind-secrets.sh against a stub kubectl (random, Contract A key file, never overwritten)
 	@$(K8S_DIR)/scripts/test-k8s.sh --test-name-pattern=kind-secrets secrets.test.mjs
+
+.PHONY: test-k8s-eso
+test-k8s-eso: ## Offline, only the external-secrets component: ExternalSecrets vs secrets.list, ESO CRD schemas, OpenBao store, kind-external-secrets.sh against a stub kubectl
+	@$(K8S_DIR)/scripts/test-k8s.sh external-secrets.test.mjs

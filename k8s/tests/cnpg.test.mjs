@@ -14,7 +14,7 @@ import { allowedFlows } from "./lib/netpol.mjs";
 import { envValue, parseImage, podOf } from "./lib/policy.mjs";
 import { build, buildDirs, composeEnv, K8S, overlayOf, rel, REPO } from "./lib/render.mjs";
 import { validateStrict } from "./lib/schema.mjs";
-import { plannedSecrets } from "./lib/secrets.mjs";
+import { externalSecretKeys, plannedSecrets } from "./lib/secrets.mjs";
 
 /** Problems of the CloudNativePG resources of one build (empty when it has no Cluster). */
 export function cnpgProblems(objects) {
@@ -47,9 +47,10 @@ export function cnpgProblems(objects) {
           if (!flows.has(`${name}-${i} -> ${m[1]}:${cport?.containerPort}/TCP`)) p(`instance ${name}-${i} may not reach the object store ${m[1]}:${cport?.containerPort}`);
         }
       }
-      // The credentials are generated at deploy time for this build (k8s/scripts/kind-secrets.sh), never committed.
+      // The credentials are generated at deploy time for this build (k8s/scripts/kind-secrets.sh) or read from a secret
+      // store (component external-secrets), never committed.
       for (const ref of [store.s3Credentials?.accessKeyId, store.s3Credentials?.secretAccessKey]) {
-        if (!plannedSecrets(objects).has(`${ref?.name} ${ref?.key}`)) p(`s3Credentials ${ref?.name}/${ref?.key} is not generated for this build (k8s/scripts/secrets.list)`);
+        if (![...plannedSecrets(objects), ...externalSecretKeys(objects)].includes(`${ref?.name} ${ref?.key}`)) p(`s3Credentials ${ref?.name}/${ref?.key} is neither generated for this build (k8s/scripts/secrets.list) nor an ExternalSecret's`);
       }
       // Recovery point: a WAL segment archived at least every 60 s (issue "Data safety"; the operator's default is 5min).
       const timeout = spec.postgresql?.parameters?.archive_timeout;
@@ -127,7 +128,7 @@ describe("the CloudNativePG checks fail on a planted change", () => {
   test("an object store the instances cannot reach, credentials that do not exist, archiving every 5 minutes", () => {
     assert.match(planted((s) => (s.backup.barmanObjectStore.endpointURL = "http://object-store:9001")), /endpointURL .* is not a Service port/);
     assert.match(planted((_, copy) => copy.splice(copy.findIndex((o) => o.kind === "NetworkPolicy" && o.metadata.name === "object-store"), 1)), /may not reach the object store/);
-    assert.match(planted((s) => (s.backup.barmanObjectStore.s3Credentials.secretAccessKey.key = "secret")), /s3Credentials object-store\/secret is not generated for this build/);
+    assert.match(planted((s) => (s.backup.barmanObjectStore.s3Credentials.secretAccessKey.key = "secret")), /s3Credentials object-store\/secret is neither generated for this build/);
     assert.match(planted((s) => (s.postgresql.parameters.archive_timeout = "5min")), /archive_timeout 5min/);
   });
 

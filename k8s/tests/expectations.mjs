@@ -54,6 +54,8 @@ export const COMBINATION_EXEMPTIONS = {
   "staging-keda-request-rate": "KEDA's ScaledObject queries Prometheus by its in-namespace name; the environments scale with the plain HPA",
   "production-keda-request-rate": "as staging: the component assumes Prometheus in the shop's namespace",
   "staging-canary": "staging takes every release at once (automated sync); the canary gates production, which lists it",
+  "staging-external-secrets": "OpenBao runs only as a kind dev server (make kind-external-secrets); the environments use the Secrets kind-secrets.sh generates",
+  "production-external-secrets": "as staging: the store is a kind-only OpenBao dev server",
 };
 
 /**

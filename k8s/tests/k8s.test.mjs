@@ -345,6 +345,7 @@ describe("combinations", () => {
       assert.equal(kinds.has("ScaledObject"), listed.includes("keda-request-rate"), `${where}: ScaledObject`);
       assert.equal(kinds.has("HorizontalPodAutoscaler"), !listed.includes("keda-request-rate"), `${where}: plain HPA`);
       assert.equal(kinds.has("Cluster"), listed.includes("cloudnative-pg"), `${where}: CloudNativePG Cluster`);
+      assert.equal(kinds.has("ExternalSecret"), listed.includes("external-secrets"), `${where}: ExternalSecrets`);
       assert.equal(sampler, listed.includes("trace-sampling") ? "0.1" : "1.0", `${where}: sampler argument`);
     }
   });

@@ -49,6 +49,8 @@ export const FIXTURES = [
   ["workflow.yml", "jobs:\n  e2e:\n    env:\n      API_TOKEN: abc123def456\n", "credential-setting"],
   ["settings.env", "# demo\nS3_SECRET_KEY=abc123def456\n", "credential-setting"],
   ["app.properties", "quarkus.datasource.password=hunter2\n", "credential-setting"],
+  ["minio.yaml", "rootUser: shop\nsecretKey: hunter2-but-longer\n", "credential-setting"],
+  ["openbao.yaml", "env:\n  - name: BAO_DEV_ROOT_TOKEN_ID\n    value: s.abc123def456\n", "credential-setting"],
   ["datasource.yaml", "datasources:\n  - url: postgres://shop:hunter2@postgres:5432/shop\n", "url-userinfo"],
   ["tls.yaml", `tls.key: |\n  ${PEM.replaceAll("\n", "\n  ")}\n`, "private-key"],
   ["notes.md", `curl -H "Authorization: Bearer ${API_KEY}" https://localhost/api/products\n`, "shop-api-key"],
@@ -61,6 +63,7 @@ const CLEAN = [
   ["prometheus.yml", "bearer_token_file: /var/run/secrets/kubernetes.io/serviceaccount/token\nurl: http://prometheus:9090/api/v1/write\n"],
   ["settings.env", "GRAFANA_PASSWORD=${GRAFANA_PASSWORD}\nAPI_KEYS_FILE=/etc/shop/auth/api-keys\n"],
   ["secret.yaml", "kind: Secret\nmetadata:\n  name: empty\ndata: {}\n"],
+  ["externalsecret.yaml", "kind: ExternalSecret\nspec:\n  data:\n    - secretKey: password\n      remoteRef: {key: shop/grafana-admin, property: password}\n"],
   ["affinity.yaml", "topologySpreadConstraints:\n  - topologyKey: kubernetes.io/hostname\n    labelSelector:\n      matchLabels: {app.kubernetes.io/name: shop}\n"],
 ];
 

@@ -15,7 +15,7 @@ import { clustersOf } from "./lib/cnpg.mjs";
 import { cnpgFacts } from "./lib/crd.mjs";
 import { podOf } from "./lib/policy.mjs";
 import { build, buildDirs, K8S, rel } from "./lib/render.mjs";
-import { plannedSecrets } from "./lib/secrets.mjs";
+import { externalSecretKeys, plannedSecrets } from "./lib/secrets.mjs";
 import { stubFolder } from "./lib/stubs.mjs";
 
 const SCRIPT = join(K8S, "scripts/kind-secrets.sh");
@@ -49,10 +49,11 @@ export function secretReads(objects) {
   return reads;
 }
 
-/** Secrets an operator of the build makes at run time: CloudNativePG's <cluster>-app (release facts). */
+/** Secrets an operator of the build makes at run time: CloudNativePG's <cluster>-app (release facts), ESO's targets. */
 function operatorMade(objects) {
   const { appSecret } = cnpgFacts();
-  return new Set(clustersOf(objects).flatMap((c) => appSecret.keys.map((k) => `${appSecret.name.replace("<cluster>", c.metadata.name)} ${k}`)));
+  const cnpg = clustersOf(objects).flatMap((c) => appSecret.keys.map((k) => `${appSecret.name.replace("<cluster>", c.metadata.name)} ${k}`));
+  return new Set([...cnpg, ...externalSecretKeys(objects)]);
 }
 
 /** Problems of one build: literal Secrets, reads nobody provides, generated Secrets nobody reads. */
@@ -165,7 +166,6 @@ describe("kind-secrets.sh against a stub kubectl", () => {
     const before = stub.snapshot();
     assert.ok(Object.keys(before).length === 4, `${Object.keys(before)}`);
     const creates = () => readFileSync(stub.calls, "utf8").match(/ create -f -$/gm)?.length ?? 0;
-    assert.equal(creates(), 4);
     const second = run(["ensure", "shop"], kindBuild(), stub.env);
     assert.equal(second.status, 0, second.stderr);
     assert.deepEqual(stub.snapshot(), before, "a second deploy changed a Secret");

@@ -1,5 +1,5 @@
 // Strict validation of custom resources against third-party CRD schemas (k8s/tests/third-party/, see its README;
-// CloudNativePG, Argo CD, Argo Rollouts, Gateway API, Traefik and cert-manager), the way the API server validates them: structural schema, unknown
+// CloudNativePG, Argo CD, Argo Rollouts, Gateway API, Traefik, cert-manager and External Secrets), the way the API server validates them: structural schema, unknown
 // fields pruned there and rejected here.
 // JSON Schema validator: Ajv (https://ajv.js.org/), which kubernetes-models already brings.
 // CRD schema rules: https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#specifying-a-structural-schema
@@ -29,6 +29,8 @@ export const CRD_PROJECTS = [
   { project: "gateway-api", variable: "GATEWAY_API_VERSION" },
   { project: "traefik", variable: "TRAEFIK_VERSION" },
   { project: "cert-manager", variable: "CERT_MANAGER_VERSION" },
+  // The external-secrets component (k8s/components/external-secrets).
+  { project: "external-secrets", variable: "ESO_VERSION" },
 ];
 
 /** The third-party folder of a project at the version k8s/k8s.mk pins. */

@@ -15,3 +15,8 @@ export function plannedSecrets(objects) {
   }
   return cache.get(objects);
 }
+
+/** "secret key" pairs the ExternalSecrets of a build produce (k8s/components/external-secrets). */
+export function externalSecretKeys(objects) {
+  return new Set(objects.filter((o) => o.kind === "ExternalSecret").flatMap((e) => (e.spec?.data ?? []).map((d) => `${e.spec?.target?.name ?? e.metadata.name} ${d.secretKey}`)));
+}

@@ -13,7 +13,7 @@ const CREDENTIAL_KEY = /password|passwd|token|secret|api[_-]?key|access[_-]?key|
 /** Mapping keys whose children are environment variables (GitHub Actions, compose-like files). */
 const ENV_MAP = /^(env|environment)$/;
 /** ...except settings that name where a credential is (a file, a path, a reference) rather than holding one. */
-const REFERENCE_NAME = /(_file|_path|file|path|ref|name|id)$/i;
+const REFERENCE_NAME = /(_file|_path|file|path|ref|name)$/i;
 /** A value that refers to a credential held elsewhere: shell, kustomize or Kubernetes $(VAR), GitHub expressions. */
 const REFERENCE_VALUE = /^\s*(\$\{\{[^}]*\}\}|\$\{[^}]+\}|\$\([^)]+\)|\$[A-Za-z_][A-Za-z0-9_]*)\s*$/;
 const URL_USERINFO = /\b[a-z][a-z0-9+.-]*:\/\/([^\s/:@'"<>]+):([^\s/@'"<>]+)@/gi;
@@ -82,7 +82,9 @@ function scanYaml(file, text) {
           const key = String(p.key?.value ?? p.key);
           // A mapping key named like a credential with a literal string: env maps (workflows, compose-like), configs.
           const named = ENV_MAP.test(path.at(-1) ?? "") ? CREDENTIAL_NAME.test(key) : CREDENTIAL_KEY.test(key);
-          if (p.value?.constructor?.name === "Scalar" && named && !REFERENCE_NAME.test(key) && literal(p.value.value)) {
+          // An ExternalSecret's data item names the key of the Secret it writes (secretKey) next to where it reads it.
+          const esoKeyName = key === "secretKey" && "remoteRef" in obj;
+          if (p.value?.constructor?.name === "Scalar" && named && !esoKeyName && !REFERENCE_NAME.test(key) && literal(p.value.value)) {
             findings.push({ file, line: lineAt(p.value), rule: "credential-setting", what: `${[...path, key].join(".")} has a literal value` });
           }
           walk(p.value, [...path, key]);
