@@ -96,7 +96,7 @@ profile: build ## CPU flame graphs (SVG, async-profiler) of GET /api/products/{i
 	MVN="$(MVN)" src/test/scripts/bench.sh profile
 
 .PHONY: check-java
-check-java:
+check-java: ## The JDK and Maven the Java targets need are there (installed with apt-get as root on Debian/Ubuntu, else named with how to get them)
 	@$(REQUIRE) $@
 
 include compose/compose.mk

@@ -43,5 +43,5 @@ test-migrations: ## Flyway migrations keep the previous release working (expand/
 	python3 $(BACKUP_DIR)/check_migrations.py $(MIGRATIONS)
 
 .PHONY: backup-tools
-backup-tools:
+backup-tools: ## The tools the backup checks and the restore drill need are there (toolchain/tools.tsv; apt-get as root on Debian/Ubuntu)
 	@$(REQUIRE) $@

@@ -78,11 +78,11 @@ obs-canary-live: obs-tools ## Live (~5 min): the canary AnalysisTemplates' queri
 	$(OBS_CANARY_PORTS) python3 $(OBS_TESTS)/verify_canary.py
 
 .PHONY: obs-tools
-obs-tools: obs-node-deps
+obs-tools: obs-node-deps ## The tools the observability checks need are there (toolchain/tools.tsv; apt-get as root on Debian/Ubuntu) and their npm packages
 	@$(REQUIRE) $@
 
 # The query grammars check_queries.mjs imports (also needed by make verify-stack, which reads the dashboards with it).
 .PHONY: obs-node-deps
-obs-node-deps:
+obs-node-deps: ## npm ci of observability/tests (the query grammars) when its lockfile is newer than node_modules
 	@if [ ! -d $(OBS_TESTS)/node_modules ] || [ $(OBS_TESTS)/package-lock.json -nt $(OBS_TESTS)/node_modules ]; then \
 	  (cd $(OBS_TESTS) && npm ci --no-audit --no-fund --loglevel=error) && touch $(OBS_TESTS)/node_modules; fi

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { actionlint, callerEvents, checkConcurrency, checkPins, checkWorkflow, evalCancel, makeCalls, makeTargets, workflowFiles, runSteps } from './lib/workflows.mjs';
+import { actionlint, callerEvents, checkConcurrency, checkPins, checkWorkflow, evalCancel, helpTargets, makeCalls, makeTargets, undocumentedTargets, workflowFiles, runSteps } from './lib/workflows.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -17,6 +17,13 @@ const files = workflowFiles(workflowsDir);
 const fixture = (name) => path.join(here, 'fixtures/workflows', name);
 const load = (name) => parse(readFileSync(path.join(workflowsDir, name), 'utf8'));
 const targets = makeTargets(repoRoot);
+// `make help` run by a make of its own: an outer make's flags (this test runs under make test) stay out.
+const makeHelp = () => {
+  const env = { ...process.env };
+  delete env.MAKEFLAGS;
+  delete env.MAKELEVEL;
+  return spawnSync('make', ['-C', repoRoot, 'help'], { encoding: 'utf8', env }).stdout;
+};
 
 describe('the workflows', () => {
   test('are the five documented ones', () => {
@@ -206,17 +213,21 @@ describe('make plumbing', () => {
   });
 
   test('every target the workflows call is documented in make help', () => {
-    const env = { ...process.env };
-    delete env.MAKEFLAGS;
-    delete env.MAKELEVEL;
-    // Strip the colour codes `make help` prints; each target line is "  name   description".
-    const help = spawnSync('make', ['-C', repoRoot, 'help'], { encoding: 'utf8', env }).stdout.replace(/\x1b\[[0-9;]*m/g, '');
-    const documented = new Set(help.split('\n').map((l) => /^\s+(\S+)\s{2,}\S/.exec(l)?.[1]).filter(Boolean));
+    const documented = helpTargets(makeHelp());
     for (const file of files) {
       for (const { run } of runSteps(parse(readFileSync(file, 'utf8')))) {
         for (const c of makeCalls(run).calls) for (const t of c.targets) assert.ok(documented.has(t), `${path.basename(file)}: make ${t} has no ## description`);
       }
     }
+  });
+
+  test('make help lists every target of the Makefile and its includes (file targets aside)', () => {
+    assert.deepEqual(undocumentedTargets(targets, makeHelp()), [], 'targets without a ## description');
+  });
+
+  test('undocumentedTargets names a target make help leaves out, not a file target', () => {
+    const help = '\n\x1b[1mGeneral\x1b[0m\n  \x1b[36mhelp                    \x1b[0m Show this help\n';
+    assert.deepEqual(undocumentedTargets(new Set(['help', 'hidden', 'dir/stamp']), help), ['hidden']);
   });
 
   test('every make call in the workflows is a plain make command', () => {

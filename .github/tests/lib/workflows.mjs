@@ -126,6 +126,18 @@ export function makeTargets(repoRoot) {
   return new Set(makeRules(repoRoot).keys());
 }
 
+/** Targets `make help` lists: its lines are "  name   description" once the colour codes are stripped. */
+export function helpTargets(helpText) {
+  const plain = helpText.replace(/\x1b\[[0-9;]*m/g, '');
+  return new Set(plain.split('\n').map((l) => /^\s+(\S+)\s{2,}\S/.exec(l)?.[1]).filter(Boolean));
+}
+
+/** Targets a person could type that `make help` does not list: file targets (a path) are not meant to be typed. */
+export function undocumentedTargets(targets, helpText) {
+  const listed = helpTargets(helpText);
+  return [...targets].filter((t) => !t.includes('/') && !listed.has(t)).sort();
+}
+
 /** Every target of the root Makefile and its includes, mapped to its prerequisites (normal and order-only). */
 export function makeRules(repoRoot) {
   let db;
