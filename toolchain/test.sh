@@ -72,24 +72,44 @@ give_back() {
   find . -xdev ! -uid "$uid" -exec chown -h "$TEST_CHOWN" {} + 2>/dev/null || true
 }
 
+# CPU milliseconds (user + system) of every finished child of this shell so far, into $cpu: the machine may be shared,
+# so the wall time of a part says little about its own cost. From bash's `times`, whose second line is
+# "<user>m<s.sss>s <system>m<s.sss>s"; called as is, never in $(...), where it would see a subshell's children.
+children_cpu() {
+  times >"$times_file"
+  local total=0 field user system
+  { read -r _ && read -r user system; } <"$times_file"
+  for field in "$user" "$system"; do
+    [[ $field =~ ^([0-9]+)m([0-9]+)[.,]?([0-9]*)s$ ]] || { cpu=0; return; }
+    # minutes, seconds and the fraction (whatever its digits) in milliseconds
+    total=$((total + BASH_REMATCH[1] * 60000 + BASH_REMATCH[2] * 1000 + 10#${BASH_REMATCH[3]:-0} * 1000 / 10 ** ${#BASH_REMATCH[3]}))
+  done
+  cpu=$total
+}
+
 run_native() {
-  local missing_file part status started
+  local missing_file times_file part status started cpu cpu_started took
   local passed=() failed=() notrun=()
   missing_file=$(mktemp)
-  # shellcheck disable=SC2064 # expand now: the file name is fixed
-  trap "rm -f '$missing_file'${TEST_CHOWN:+; give_back}" EXIT
+  times_file=$(mktemp)
+  # shellcheck disable=SC2064 # expand now: the file names are fixed
+  trap "rm -f '$missing_file' '$times_file'${TEST_CHOWN:+; give_back}" EXIT
   for part in "$@"; do
     : >"$missing_file"
     printf '\n== make %s\n' "$part"
     status=0
     started=$SECONDS
+    children_cpu
+    cpu_started=$cpu
     TOOLCHAIN_MISSING_FILE=$missing_file $MAKE -k "$part" || status=$?
+    children_cpu
+    took="$((SECONDS - started)) s, $(((cpu - cpu_started + 500) / 1000)) CPU s"
     if [ "$status" = 0 ]; then
-      passed+=("$part  ($((SECONDS - started)) s)")
+      passed+=("$part  ($took)")
     elif [ -s "$missing_file" ]; then
       notrun+=("$part (missing $(sort -u "$missing_file" | paste -sd, - | sed 's/,/, /g'))")
     else
-      failed+=("$part  ($((SECONDS - started)) s)")
+      failed+=("$part  ($took)")
     fi
   done
   printf '\nmake test: summary\n'
@@ -97,7 +117,8 @@ run_native() {
   for p in "${passed[@]}"; do printf '  passed   %s\n' "$p"; done
   for p in "${failed[@]}"; do printf '  FAILED   %s\n' "$p"; done
   for p in "${notrun[@]}"; do printf '  NOT RUN  %s\n' "$p"; done
-  echo "parts: ${#passed[@]} passed, $((${#failed[@]} + ${#notrun[@]})) failed, in $SECONDS s"
+  children_cpu
+  echo "parts: ${#passed[@]} passed, $((${#failed[@]} + ${#notrun[@]})) failed, in $SECONDS s, $(((cpu + 500) / 1000)) CPU s"
   if [ ${#failed[@]} -eq 0 ] && [ ${#notrun[@]} -eq 0 ]; then
     echo "make test: all checks passed"
     return 0

@@ -88,7 +88,7 @@ const BASICS = ['bash', 'env', 'sed', 'awk', 'grep', 'cat', 'mkdir', 'mktemp', '
 const realPath = (cmd) => sh('bash', ['-c', `command -v ${cmd}`]).out.trim();
 const realPython = sh('python3', ['-c', 'import sys; print(sys.executable)']).out.trim();
 
-function fakeSystem({ uid = 1000, uname = 'Linux', apt = false, dnf = false, brew = false, docker = null, tools = [], makeFails = [], makeMissing = {} } = {}) {
+function fakeSystem({ uid = 1000, uname = 'Linux', apt = false, dnf = false, brew = false, docker = null, tools = [], makeFails = [], makeMissing = {}, makeBurns = [] } = {}) {
   const bin = tempDir('laptop-bin-');
   const calls = path.join(bin, 'calls');
   writeFileSync(calls, '');
@@ -113,10 +113,12 @@ done`);
   if (brew) fake('brew', 'exit 0');
   if (docker) fake('docker', `[ "$1" = info ] && exit ${docker.info ? 0 : 1}; exit 0`);
   for (const t of tools) fake(t, `echo "${t} version 1.2.3"`);
-  // make PART: fails for the parts in makeFails; for makeMissing[PART] it records tools as toolchain/tools.sh would.
+  // make PART: fails for the parts in makeFails; for makeMissing[PART] it records tools as toolchain/tools.sh would;
+  // for the parts in makeBurns a child uses 1.2 s of CPU (process time, however loaded the machine) and passes.
   const missingCases = Object.entries(makeMissing).map(([p, t]) => `*" ${p}") echo ${t} >> "$TOOLCHAIN_MISSING_FILE"; exit 2 ;;`).join('\n');
   const failCases = makeFails.map((p) => `*" ${p}") exit 2 ;;`).join('\n');
-  fake('make', `case " $*" in\n${missingCases}\n${failCases}\nesac\nexit 0`);
+  const burnCases = makeBurns.map((p) => `*" ${p}") python3 -c 'import time\nwhile time.process_time() < 1.2: pass' ;;`).join('\n');
+  fake('make', `case " $*" in\n${missingCases}\n${failCases}\n${burnCases}\nesac\nexit 0`);
   const log = () => readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean);
   return { bin, log, env: { PATH: bin, HOME: bin, TERM: 'dumb' } };
 }
@@ -191,7 +193,7 @@ describe('make test dispatch (toolchain/test.sh)', () => {
     assert.equal(r.code, 0, r.out + r.err);
     assert.deepEqual(sys.log().filter((l) => l.startsWith('make ')), ['make -k test-java', 'make -k test-k8s']);
     assert.equal(sys.log().filter((l) => l.startsWith('docker')).length, 0);
-    assert.match(r.out, /^parts: 2 passed, 0 failed, in \d+ s$/m);
+    assert.match(r.out, /^parts: 2 passed, 0 failed, in \d+ s, \d+ CPU s$/m);
     assert.match(r.out, /make test: all checks passed\s*$/);
   });
 
@@ -200,11 +202,21 @@ describe('make test dispatch (toolchain/test.sh)', () => {
     const r = dispatch(sys, ['test-java', 'test-k8s', 'test-workflows']);
     assert.equal(r.code, 1, r.out + r.err);
     assert.deepEqual(sys.log().filter((l) => l.startsWith('make ')), ['make -k test-java', 'make -k test-k8s', 'make -k test-workflows']);
-    assert.match(r.out, /^ {2}passed {3}test-java {2}\(\d+ s\)$/m);
+    assert.match(r.out, /^ {2}passed {3}test-java {2}\(\d+ s, \d+ CPU s\)$/m);
     assert.match(r.out, /^ {2}NOT RUN {2}test-k8s \(missing kubectl\)$/m);
-    assert.match(r.out, /^parts: 2 passed, 1 failed, in \d+ s$/m);
+    assert.match(r.out, /^parts: 2 passed, 1 failed, in \d+ s, \d+ CPU s$/m);
     assert.doesNotMatch(r.out, /all checks passed/);
     assert.match(r.err, /could not run here, so this is not CI's result/);
+  });
+
+  test("each part's line gives its own CPU seconds (its processes', not the machine's), the summary their sum", () => {
+    const sys = fakeSystem({ uid: 0, apt: true, makeBurns: ['test-java'] });
+    const r = dispatch(sys, ['test-java', 'test-k8s']);
+    assert.equal(r.code, 0, r.out + r.err);
+    const cpu = (re) => Number(re.exec(r.out)?.[1]);
+    assert.equal(cpu(/^ {2}passed {3}test-java {2}\(\d+ s, (\d+) CPU s\)$/m), 1, r.out);
+    assert.equal(cpu(/^ {2}passed {3}test-k8s {2}\(\d+ s, (\d+) CPU s\)$/m), 0, r.out);
+    assert.equal(cpu(/^parts: 2 passed, 0 failed, in \d+ s, (\d+) CPU s$/m), 1, r.out);
   });
 
   test('a Docker client without a running engine counts as no Docker', () => {
@@ -213,7 +225,7 @@ describe('make test dispatch (toolchain/test.sh)', () => {
     assert.equal(r.code, 1);
     assert.ok(sys.log().includes('docker info'));
     assert.equal(sys.log().filter((l) => /^docker (run|build)/.test(l)).length, 0);
-    assert.match(r.out, /^ {2}FAILED {3}test-k8s {2}\(\d+ s\)$/m);
+    assert.match(r.out, /^ {2}FAILED {3}test-k8s {2}\(\d+ s, \d+ CPU s\)$/m);
   });
 
   test('inside the container, files the run created in the tree go back to the host user', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, () => {
