@@ -6,6 +6,7 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.PositiveOrZero;
 import jakarta.validation.constraints.Size;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * Body of {@code POST} and {@code PUT /api/products}. It has no {@code id} and no stock counters the server owns:
@@ -14,7 +15,7 @@ import jakarta.validation.constraints.Size;
 public record ProductRequest(
         @NotBlank @Size(max = 64) @Pattern(regexp = "[A-Za-z0-9][A-Za-z0-9._-]*", message = "must be letters, digits, '.', '_' or '-'") String sku,
         @NotBlank @Size(max = 200) String name,
-        @Size(max = 2000) String description,
+        @Schema(nullable = true, description = "optional: absent or null stores none") @Size(max = 2000) String description,
         // Upper bounds keep every order total (price x quantity x lines) far inside a long.
         @NotNull @PositiveOrZero @Max(MAX_PRICE_CENTS) Long priceCents,
         @NotNull @PositiveOrZero @Max(MAX_STOCK) Integer stock) {

@@ -39,6 +39,15 @@ class DatabaseOutageTest {
             assertProblem(given().config(bounded).contentType("application/json")
                     .body("{\"lines\":[{\"productId\":" + id + ",\"quantity\":1}]}")
                     .when().post("/api/orders").then(), 503, "database-unavailable");
+            // The other operations answer the same (each documents its 503; OpenApiCoverageIT requires it seen).
+            String product = "{\"sku\":\"" + uniqueSku("OUT") + "\",\"name\":\"Out\",\"priceCents\":1,\"stock\":1}";
+            assertProblem(given().config(bounded).when().get("/api/products").then(), 503, "database-unavailable");
+            assertProblem(given().config(bounded).when().get("/api/orders/1").then(), 503, "database-unavailable");
+            assertProblem(given().config(bounded).contentType("application/json").body(product)
+                    .when().post("/api/products").then(), 503, "database-unavailable");
+            assertProblem(given().config(bounded).contentType("application/json").body(product)
+                    .when().put("/api/products/" + id).then(), 503, "database-unavailable");
+            assertProblem(given().config(bounded).when().delete("/api/products/" + id).then(), 503, "database-unavailable");
             given().config(bounded).when().get(management + "q/health/ready").then().statusCode(503).body("status", equalTo("DOWN"));
             given().config(bounded).when().get(management + "q/health/live").then().statusCode(200).body("status", equalTo("UP"));
         } finally {
