@@ -14,9 +14,8 @@ import java.util.List;
 /**
  * Checks every response to an {@code /api/} request of the API tests against the published OpenAPI document
  * ({@link OpenApiContract}): a response the document does not describe fails the test that received it. Installed as a
- * global RestAssured filter before each {@code @QuarkusTest} and {@code @QuarkusIntegrationTest} method by Quarkus's
- * test callback (META-INF/services/io.quarkus.test.junit.callback.QuarkusTestBeforeEachCallback), so no test has to
- * ask for it.
+ * global RestAssured filter before each {@code @QuarkusTest} method by Quarkus's test callback
+ * (META-INF/services/io.quarkus.test.junit.callback.QuarkusTestBeforeEachCallback), so no test has to ask for it.
  */
 public final class ContractFilter implements Filter, QuarkusTestBeforeEachCallback {
 

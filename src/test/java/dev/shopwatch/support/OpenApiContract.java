@@ -190,9 +190,9 @@ public final class OpenApiContract {
         }
     }
 
-    /** The document the @QuarkusTest suite read; failsafe's run on the packaged jar writes elsewhere (pom.xml). */
+    /** The document the @QuarkusTest suite read (shop.contract.document overrides the path). */
     public static final Path SUITE_DOCUMENT = Path.of("target", "openapi-contract", "openapi.json");
-    /** What the @QuarkusTest suite saw: one line per checked response, operationId TAB status. */
+    /** What the @QuarkusTest suite saw, one line per checked response: operationId TAB status (shop.contract.seen). */
     public static final Path SUITE_SEEN = Path.of("target", "openapi-contract", "seen.tsv");
 
     static Path documentFile() {
