@@ -176,7 +176,7 @@ test-k8s-secrets: ## Offline, only the credential checks of test-k8s: no Secret 
 	@$(K8S_DIR)/scripts/test-k8s.sh secrets.test.mjs secrets-scan.test.mjs
 
 .PHONY: test-secrets-scan
-test-secrets-scan: ## Offline, seconds: fail when a committed manifest or config (k8s, observability, backup, loadtest, .github, toolchain) carries a literal credential
+test-secrets-scan: ## Offline, seconds: fail when a committed manifest or config (k8s, observability, backup, loadtest, .github, toolchain, compose but its local-only defaults) carries a literal credential
 	@$(K8S_DIR)/scripts/test-k8s.sh secrets-scan.test.mjs
 
 .PHONY: test-kind-secrets

@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { makeVariable, thirdPartyDir, validateCustomResource } from "./lib/crd.mjs";
-import { podOf } from "./lib/policy.mjs";
+import { allowedFlows, policyShapes } from "./lib/netpol.mjs";
+import { matchesSelector, podOf } from "./lib/policy.mjs";
 import { build, buildDirs, K8S, rel } from "./lib/render.mjs";
 import { validateStrict } from "./lib/schema.mjs";
 import { stubFolder } from "./lib/stubs.mjs";
@@ -115,6 +116,50 @@ describe("the external-secrets component", () => {
     assert.deepEqual(c.args.slice(0, 2), ["server", "-dev"], "dev mode is what the README documents as kind-only");
     const token = c.env.find((e) => e.name === "BAO_DEV_ROOT_TOKEN_ID").valueFrom.secretKeyRef;
     assert.ok(plannedSecrets(openbao).has(`${token.name} ${token.key}`), "the root token is not generated");
+  });
+});
+
+describe("the component's NetworkPolicies (openbao/network-policies.yaml)", () => {
+  const labels = facts().controllerPodLabels.labels;
+  const ns = facts().namespace.name;
+  const ep = (id, namespace, l, ports, ip) => ({ id, namespace, labels: l, ip, ports: ports.map((port) => ({ port, protocol: "TCP" })) });
+  // The operator's release (facts of the pinned version), a shop and strangers, the cluster's DNS and API, the internet.
+  const outside = [
+    ep("eso-controller", ns, labels, [8080, 8082], "10.244.2.10"),
+    ep("eso-webhook", ns, { ...labels, "app.kubernetes.io/name": "external-secrets-webhook" }, [10250], "10.244.2.11"),
+    ep("stranger", ns, { "app.kubernetes.io/name": "stranger" }, [8080], "10.244.2.12"),
+    ep("shop", "shop", { "app.kubernetes.io/name": "shop" }, [8080], "10.244.2.13"),
+    // Another pod with the controller's labels outside the release namespace: not the operator.
+    ep("impostor", "shop", labels, [8080], "10.244.2.14"),
+    { id: "kube-dns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, ip: "10.244.0.3", ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
+    { id: "kube-api-service", ip: "10.96.0.1", ports: [{ port: 443, protocol: "TCP" }] },
+    { id: "kube-api-node", ip: "172.18.0.2", ports: [{ port: 6443, protocol: "TCP" }] },
+    { id: "internet", ip: "8.8.8.8", ports: [{ port: 443, protocol: "TCP" }] },
+  ];
+  const namespaces = Object.fromEntries(["openbao", ns, "shop", "kube-system"].map((n) => [n, { "kubernetes.io/metadata.name": n }]));
+  // The release namespace counts as the build's too, so the controller's own flows are evaluated.
+  const flows = () => [...allowedFlows([...openbao, { kind: "Namespace", metadata: { name: ns } }], outside, namespaces)];
+
+  test("the controller's policy selects the controller's pods of the pinned release, nothing else of it", () => {
+    const pol = openbao.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === ns);
+    assert.ok(pol, `no NetworkPolicy in the release namespace ${ns}`);
+    assert.ok(matchesSelector(pol.spec.podSelector, labels), "the policy does not select the controller's pods");
+    assert.ok(!matchesSelector(pol.spec.podSelector, { ...labels, "app.kubernetes.io/name": "external-secrets-webhook" }), "the policy selects the webhook");
+  });
+
+  test("shapes: no allow-all peers, namespaces by name, ipBlock only for the API server", () => {
+    assert.deepEqual(policyShapes(openbao, ["openbao", "external-secrets-egress"]), []);
+  });
+
+  test("the controller reaches OpenBao, the API and DNS only; OpenBao is reached by the controller only and reaches the API and DNS", () => {
+    const tcp = (a, b, p) => `${a} -> ${b}:${p}/TCP`;
+    const dns = (src) => [`${src} -> kube-dns:53/UDP`, `${src} -> kube-dns:53/TCP`];
+    const relevant = flows().filter((f) => /^(eso-controller|openbao) ->|-> openbao:/.test(f)).sort();
+    const expected = [
+      tcp("eso-controller", "openbao", 8200),
+      ...["eso-controller", "openbao"].flatMap((src) => [tcp(src, "kube-api-service", 443), tcp(src, "kube-api-node", 6443), ...dns(src)]),
+    ].sort();
+    assert.deepEqual(relevant, expected);
   });
 });
 

@@ -1,7 +1,8 @@
 // No committed manifest or configuration carries a literal credential (k8s/README.md, "Secrets"): the scanner of
 // lib/secretscan.mjs over every file git tracks (or would track) below the folders Kubernetes, CI and the tools read.
-// compose/ is exempt: its local-only defaults are marked as such in compose/.env and the README. The scanner's own
-// fixtures are written here at run time (so no credential-shaped text is committed), one per kind, and each must be
+// compose/ is scanned too, with one allowance: compose's local-only defaults, the settings of compose/.env whose value
+// ends in "-local-only" (marked as such there and named in compose/README.md); anything else in compose fails like
+// everywhere else. The scanner's own fixtures are written here at run time (so no credential-shaped text is committed), one per kind, and each must be
 // caught for its own rule, next to near misses it must let pass.
 // Runner: node --test (https://nodejs.org/api/test.html).
 import assert from "node:assert/strict";
@@ -13,7 +14,23 @@ import { scanText } from "./lib/secretscan.mjs";
 import { REPO } from "./lib/render.mjs";
 
 /** The scanned folders, and what below them is not ours to scan (dependencies, upstream material). */
-export const SCAN_ROOTS = ["k8s", "observability", "backup", "loadtest", ".github", "toolchain"];
+export const SCAN_ROOTS = ["k8s", "observability", "backup", "loadtest", ".github", "toolchain", "compose"];
+/** Where compose keeps its local-only defaults, and how each is marked (its value). */
+export const LOCAL_ONLY_FILE = "compose/.env";
+const LOCAL_ONLY_VALUE = /^([A-Z0-9_]+)=\S*-local-only$/;
+
+/** The name of the local-only default a finding is, or undefined: only credential settings of compose/.env, marked. */
+export function localOnlyDefault(finding, text) {
+  if (finding.file !== LOCAL_ONLY_FILE || finding.rule !== "credential-setting") return undefined;
+  return LOCAL_ONLY_VALUE.exec(text.split("\n")[finding.line - 1]?.trim() ?? "")?.[1];
+}
+/** Findings of the committed files, without compose's local-only defaults. */
+export function scanFiles(files, read) {
+  return files.flatMap((f) => {
+    const text = read(f);
+    return scanText(f, text).filter((x) => !localOnlyDefault(x, text));
+  });
+}
 const SKIP = /(^|\/)(node_modules|third-party|target)\/|(^|\/)package-lock\.json$/;
 /** Manifests, configuration, scripts and docs; not test code (.mjs, .py, .java), whose throwaway databases on
  * loopback use local passwords that the tests themselves create. */
@@ -32,8 +49,17 @@ describe("literal credentials in committed manifests and configuration", () => {
     assert.ok(files.length > 100, `only ${files.length} files scanned`);
   });
   test("none carries one", () => {
-    const findings = files.flatMap((f) => scanText(f, readFileSync(join(REPO, f), "utf8")));
+    const findings = scanFiles(files, (f) => readFileSync(join(REPO, f), "utf8"));
     assert.deepEqual(findings.map((x) => `${x.file}:${x.line}: ${x.rule}: ${x.what}`), []);
+  });
+  test("compose keeps its local-only defaults and says so: marked in compose/.env, each named in compose/README.md", () => {
+    const text = readFileSync(join(REPO, LOCAL_ONLY_FILE), "utf8");
+    const names = scanText(LOCAL_ONLY_FILE, text).map((x) => localOnlyDefault(x, text)).filter(Boolean);
+    assert.ok(names.length >= 1, "no local-only default found in compose/.env");
+    assert.match(text, /local-only defaults/i, "compose/.env does not call them local-only defaults");
+    const readme = readFileSync(join(REPO, "compose/README.md"), "utf8");
+    assert.match(readme, /local-only defaults/i, "compose/README.md does not say compose has local-only defaults");
+    for (const name of names) assert.ok(readme.includes(`\`${name}\``), `compose/README.md does not name ${name}`);
   });
 });
 
@@ -54,6 +80,17 @@ export const FIXTURES = [
   ["datasource.yaml", "datasources:\n  - url: postgres://shop:hunter2@postgres:5432/shop\n", "url-userinfo"],
   ["tls.yaml", `tls.key: |\n  ${PEM.replaceAll("\n", "\n  ")}\n`, "private-key"],
   ["notes.md", `curl -H "Authorization: Bearer ${API_KEY}" https://localhost/api/products\n`, "shop-api-key"],
+  ["generator/kustomization.yaml", "configMapGenerator:\n  - name: shop\n    literals:\n      - QUARKUS_DATASOURCE_PASSWORD=hunter2\n", "credential-setting"],
+  ["secret-generator/kustomization.yaml", "secretGenerator:\n  - name: object-store\n    literals:\n      - access=abc123def456\n", "secret-data"],
+  ["patch/kustomization.yaml", "patches:\n  - target: {kind: Deployment, name: shop}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/containers/0/env/-\n        value: {name: DB_PASSWORD, value: hunter2}\n", "credential-setting"],
+];
+
+/** compose: only compose/.env's marked settings are local-only defaults; the same value elsewhere is a finding. */
+const COMPOSE = [
+  ["compose/.env", "POSTGRES_PASSWORD=hunter2\n", false],
+  ["compose/.env", "GRAFANA_ADMIN_PASSWORD=admin-local-only\n", true],
+  ["compose/compose.yaml", "services:\n  grafana:\n    environment:\n      GF_SECURITY_ADMIN_PASSWORD: admin-local-only\n", false],
+  ["compose/.env.example", "GRAFANA_ADMIN_PASSWORD=admin-local-only\n", false],
 ];
 
 /** Near misses: references to credentials, names of Secrets, files holding a credential. */
@@ -64,8 +101,18 @@ const CLEAN = [
   ["settings.env", "GRAFANA_PASSWORD=${GRAFANA_PASSWORD}\nAPI_KEYS_FILE=/etc/shop/auth/api-keys\n"],
   ["secret.yaml", "kind: Secret\nmetadata:\n  name: empty\ndata: {}\n"],
   ["externalsecret.yaml", "kind: ExternalSecret\nspec:\n  data:\n    - secretKey: password\n      remoteRef: {key: shop/grafana-admin, property: password}\n"],
+  ["kustomization.yaml", "configMapGenerator:\n  - name: shop\n    literals:\n      - DEPLOYMENT_ENVIRONMENT=production\n      - API_KEYS_FILE=/etc/shop/auth/api-keys\npatches:\n  - patch: |-\n      - op: add\n        path: /spec/template/spec/containers/0/env/-\n        value: {name: DB_PASSWORD, valueFrom: {secretKeyRef: {name: shop-db, key: password}}}\n"],
   ["affinity.yaml", "topologySpreadConstraints:\n  - topologyKey: kubernetes.io/hostname\n    labelSelector:\n      matchLabels: {app.kubernetes.io/name: shop}\n"],
 ];
+
+describe("compose's local-only defaults are the only allowance", () => {
+  for (const [file, text, allowed] of COMPOSE) {
+    test(`${file}: ${text.trim().split("\n").at(-1).trim()} ${allowed ? "allowed" : "caught"}`, () => {
+      assert.ok(scanText(file, text).length >= 1, "the scanner does not see it at all");
+      assert.equal(scanFiles([file], () => text).length === 0, allowed);
+    });
+  }
+});
 
 describe("the scanner catches each kind and lets references pass", () => {
   test("there are fixtures of every rule", () => {

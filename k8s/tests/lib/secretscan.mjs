@@ -2,6 +2,7 @@
 // configuration. Five kinds: values of a Secret's data/stringData; literal values of settings whose name says
 // PASSWORD, TOKEN, SECRET or KEY (env lists, env maps, KEY=value files); URLs with a password in their userinfo;
 // PEM private keys; shop API keys (Contract A of issue 13: "shop_" + 43 base64url characters).
+// Kustomize: generator literals (KEY=value, any value of a secretGenerator) and inline patches (scanned as YAML).
 // A value that only refers to a credential is not one: ${VAR}, $(VAR), ${{ secrets.X }}, a *_file/*_path setting.
 // Free of I/O apart from the files it is given. YAML: https://eemeli.org/yaml/
 import { parseAllDocuments } from "yaml";
@@ -25,6 +26,13 @@ const KEY_VALUE_FILE = /(\.env|\.properties)$|(^|\/)\.env\.[^/]+$/;
 const literal = (v) => typeof v === "string" && v.trim() !== "" && !REFERENCE_VALUE.test(v);
 const lineOf = (text, index) => text.slice(0, index).split("\n").length;
 
+/** The name of a KEY=value (or KEY: value) setting that holds a literal credential, else undefined. */
+function credentialSetting(line) {
+  const kv = /^(?:export\s+)?([A-Za-z0-9_.%-]+)\s*[=:]\s*(.*)$/.exec(line);
+  if (kv && CREDENTIAL_NAME.test(kv[1]) && !REFERENCE_NAME.test(kv[1]) && literal(kv[2].replace(/^["']|["']$/g, ""))) return kv[1];
+  return undefined;
+}
+
 /** Findings { file, line, rule, what } in one file's text (values are never repeated in `what`). */
 export function scanText(file, text) {
   const findings = [];
@@ -41,10 +49,8 @@ export function scanText(file, text) {
     text.split("\n").forEach((raw, i) => {
       const line = raw.trim();
       if (!line || line.startsWith("#") || line.startsWith("!")) return;
-      const kv = /^(?:export\s+)?([A-Za-z0-9_.%-]+)\s*[=:]\s*(.*)$/.exec(line);
-      if (kv && CREDENTIAL_NAME.test(kv[1]) && !REFERENCE_NAME.test(kv[1]) && literal(kv[2].replace(/^["']|["']$/g, ""))) {
-        add(i + 1, "credential-setting", `${kv[1]} has a literal value`);
-      }
+      const name = credentialSetting(line);
+      if (name) add(i + 1, "credential-setting", `${name} has a literal value`);
     });
   }
   return findings;
@@ -87,9 +93,23 @@ function scanYaml(file, text) {
           if (p.value?.constructor?.name === "Scalar" && named && !esoKeyName && !REFERENCE_NAME.test(key) && literal(p.value.value)) {
             findings.push({ file, line: lineAt(p.value), rule: "credential-setting", what: `${[...path, key].join(".")} has a literal value` });
           }
+          // A kustomize inline patch (strategic merge or JSON 6902) is YAML in a string: scanned like a file.
+          if (key === "patch" && p.value?.constructor?.name === "Scalar" && typeof p.value.value === "string") {
+            const at = lineAt(p.value);
+            for (const f of scanYaml(file, p.value.value)) findings.push({ ...f, line: at + f.line, what: `patch: ${f.what}` });
+          }
           walk(p.value, [...path, key]);
         }
       } else if (node.items) {
+        // Kustomize generator literals ("KEY=value"): a secretGenerator's value is a credential whatever its name.
+        if (path.at(-1) === "literals") {
+          const secretGenerator = path.at(-3) === "secretGenerator";
+          for (const item of node.items) {
+            const line = String(item?.value ?? "");
+            const name = secretGenerator ? /^([^=]+)=(.+)$/.exec(line)?.[1] : credentialSetting(line);
+            if (name) findings.push({ file, line: lineAt(item), rule: secretGenerator ? "secret-data" : "credential-setting", what: `${path.join(".")}: ${name} has a literal value` });
+          }
+        }
         node.items.forEach((item, i) => walk(item, [...path, String(i)]));
       }
     };
