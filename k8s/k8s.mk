@@ -133,8 +133,15 @@ kind-down: ## Delete the kind cluster
 	kind delete cluster --name $(KIND_CLUSTER)
 
 .PHONY: test-k8s
-test-k8s: ## Offline: kustomize builds, strict schema validation, security/ports/autoscaling/network-policy tests, shellcheck
+test-k8s: ## Offline: kustomize builds, strict schema validation, security/ports/autoscaling/network-policy tests, admission policy (CEL), shellcheck
 	@$(K8S_DIR)/scripts/test-k8s.sh
+	@$(MAKE) --no-print-directory test-k8s-policy
+
+# The admission policies' CEL, evaluated by CEL for Java on every built overlay and on failing fixtures: a Maven project
+# of its own (k8s/tests/policy/pom.xml); Maven reaches the network only for what the local repository lacks.
+.PHONY: test-k8s-policy
+test-k8s-policy: ## Offline: the ValidatingAdmissionPolicies of k8s/base/admission, compiled and evaluated with CEL for Java on every built overlay and failing fixtures
+	$(MVN) -q -f $(K8S_DIR)/tests/policy/pom.xml test
 
 .PHONY: test-k8s-manifests
 test-k8s-manifests: ## Offline, only the manifest checks of test-k8s (k8s.test.mjs: schemas, security, ports, network policies)

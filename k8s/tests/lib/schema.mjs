@@ -25,6 +25,7 @@ const GROUPS = {
   policy: "Policy",
   "networking.k8s.io": "Networking",
   "rbac.authorization.k8s.io": "Rbac",
+  "admissionregistration.k8s.io": "Admissionregistration",
 };
 const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
