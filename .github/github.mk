@@ -28,6 +28,22 @@ TRIVY_SEVERITY  ?= CRITICAL,HIGH
 CYCLONEDX_PLUGIN ?= org.cyclonedx:cyclonedx-maven-plugin:2.9.3
 SBOM_DIR        ?= target
 
+# Keyless signing and attestation of the release image with cosign (release.yml installs this version with
+# sigstore/cosign-installer). In GitHub Actions cosign takes the job's OIDC token by itself (id-token: write); elsewhere
+# it opens a browser login. https://docs.sigstore.dev/cosign/signing/signing_with_containers/
+COSIGN_VERSION  ?= 3.0.6
+# The image to sign, by digest only: a tag can move after signing, the digest is what was built. It reaches the
+# recipes as a quoted shell variable (the workflow's environment), never pasted into them.
+IMAGE_REF       ?=
+export IMAGE_REF
+check_image_ref = printf '%s\n' "$$IMAGE_REF" | grep -Eq '^[^@[:space:]]+@sha256:[0-9a-f]{64}$$' || \
+  { echo "$@: IMAGE_REF must be registry/repository@sha256:<64 hex digits>, got '$$IMAGE_REF'" >&2; exit 1; }; \
+  command -v cosign >/dev/null || { echo "$@: cosign not found (release.yml installs v$(COSIGN_VERSION))" >&2; exit 1; }
+
+# The build CodeQL watches (codeql.yml, build-mode manual): the service's main code compiled from scratch, since CodeQL
+# extracts only what the compiler really compiles. https://docs.github.com/en/code-security/code-scanning/creating-an-advanced-setup-for-code-scanning/codeql-code-scanning-for-compiled-languages
+CODEQL_BUILD_ARGS ?= -Dloadtest.skip=true
+
 # Gatling HTML reports, one folder per run (loadtest/ is a Maven project of its own, so they land under
 # loadtest/target), and the error-rate SLO the e2e runs are held to.
 GATLING_RESULTS ?= loadtest/target/gatling
@@ -98,6 +114,21 @@ promote-pr: $(GH_TESTS)/node_modules/.package-lock.json ## Release: open the pul
 .PHONY: sbom
 sbom: ## CycloneDX SBOM of the Maven build: target/bom.json and target/bom.xml
 	$(MVN) $(CYCLONEDX_PLUGIN):makeAggregateBom -DoutputDirectory=$(abspath $(SBOM_DIR)) -DoutputName=bom -DoutputFormat=all
+
+.PHONY: image-sign
+image-sign: ## Release: sign IMAGE_REF (registry/repo@sha256:...) keyless with cosign (GitHub OIDC in CI)
+	@$(check_image_ref)
+	cosign sign --yes "$$IMAGE_REF"
+
+.PHONY: image-attest-sbom
+image-attest-sbom: ## Release: attest the CycloneDX SBOM of make sbom (target/bom.json) to IMAGE_REF keyless with cosign
+	@$(check_image_ref)
+	@test -s $(SBOM_DIR)/bom.json || { echo "$@: $(SBOM_DIR)/bom.json is missing: run make sbom first" >&2; exit 1; }
+	cosign attest --yes --type cyclonedx --predicate $(SBOM_DIR)/bom.json "$$IMAGE_REF"
+
+.PHONY: codeql-build
+codeql-build: ## The build CodeQL analyses (codeql.yml): mvn clean compile of the service, without the load tests
+	$(MVN) clean compile $(CODEQL_BUILD_ARGS)
 
 .PHONY: hadolint
 hadolint: ## Lint src/main/docker/Dockerfile with hadolint (binary if installed, else its container image)

@@ -26,8 +26,8 @@ const makeHelp = () => {
 };
 
 describe('the workflows', () => {
-  test('are the five documented ones', () => {
-    assert.deepEqual(files.map((f) => path.basename(f)), ['ci.yml', 'e2e-compose.yml', 'e2e-kind.yml', 'promote.yml', 'release.yml']);
+  test('are the six documented ones', () => {
+    assert.deepEqual(files.map((f) => path.basename(f)), ['ci.yml', 'codeql.yml', 'e2e-compose.yml', 'e2e-kind.yml', 'promote.yml', 'release.yml']);
     const readme = readFileSync(path.join(workflowsDir, 'README.md'), 'utf8');
     for (const f of files) assert.match(readme, new RegExp(path.basename(f).replace('.', '\\.')), `README.md does not describe ${path.basename(f)}`);
   });
@@ -61,9 +61,12 @@ describe('the workflows', () => {
   });
 
   test('grant writes only to the release jobs, each the least it needs', () => {
-    // publish pushes the image; the pull-request jobs push a branch, open the pull request and dispatch ci.yml on it.
+    // publish pushes the image, signs it keyless (id-token: the job's OIDC token for Sigstore) and stores the
+    // provenance attestation (attestations); the pull-request jobs push a branch, open the pull request and dispatch
+    // ci.yml on it; CodeQL uploads its results to code scanning (security-events).
     const allowed = {
-      'release.yml/publish': ['packages'],
+      'release.yml/publish': ['attestations', 'id-token', 'packages'],
+      'codeql.yml/analyze': ['security-events'],
       'release.yml/staging': ['actions', 'contents', 'pull-requests'],
       'promote.yml/production': ['actions', 'contents', 'pull-requests'],
     };
@@ -89,6 +92,95 @@ describe('the workflows', () => {
     assert.equal(build.with.sbom, true);
     assert.equal(build.with.provenance, 'mode=max');
     assert.equal(build.with.push, true);
+  });
+
+  test('release signs the pushed digest keyless, attests the SBOM make sbom writes and GitHub-generated provenance', () => {
+    const steps = load('release.yml').jobs.publish.steps;
+    const at = (pred) => steps.findIndex(pred);
+    const build = at((s) => String(s.uses).startsWith('docker/build-push-action@'));
+    const digestRef = 'ghcr.io/${{ github.repository_owner }}/shop@${{ steps.build.outputs.digest }}';
+    const makeStep = (target) => at((s) => makeCalls(s.run ?? '').calls.some((c) => c.targets.includes(target)));
+    const installer = at((s) => String(s.uses).startsWith('sigstore/cosign-installer@'));
+    const sign = makeStep('image-sign');
+    const sbom = makeStep('sbom');
+    const attestSbom = makeStep('image-attest-sbom');
+    const provenance = at((s) => String(s.uses).startsWith('actions/attest@'));
+    assert.ok(build >= 0 && installer > build, 'cosign is installed after the push');
+    assert.ok(sign > installer, 'make image-sign runs after cosign is installed');
+    assert.equal(steps[sign].env?.IMAGE_REF, digestRef, 'the signed reference is the pushed digest');
+    assert.ok(sbom > installer && attestSbom >= sbom, 'make sbom, then make image-attest-sbom');
+    assert.equal(steps[attestSbom].env?.IMAGE_REF, digestRef);
+    const java = at((s) => String(s.uses).startsWith('actions/setup-java@'));
+    assert.ok(java >= 0 && java < sbom, 'make sbom runs Maven: a JDK is set up before it');
+    assert.ok(provenance > build, 'actions/attest attests the provenance of the pushed image');
+    assert.deepEqual(steps[provenance].with, {
+      'subject-name': 'ghcr.io/${{ github.repository_owner }}/shop',
+      'subject-digest': '${{ steps.build.outputs.digest }}',
+      'push-to-registry': true,
+      'create-storage-record': false,
+    });
+    assert.equal(steps[build].id, 'build');
+    const mk = readFileSync(path.join(repoRoot, '.github/github.mk'), 'utf8');
+    assert.equal(steps[installer].with?.['cosign-release'], `v${/^COSIGN_VERSION\s*\?=\s*(\S+)/m.exec(mk)[1]}`, 'cosign version: release.yml and COSIGN_VERSION in github.mk');
+  });
+
+  test('the README verification commands name this repository\'s image, release workflow, tags and issuer', () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const section = /## Verify a release image\n([\s\S]*?)\n## /.exec(readme)?.[1];
+    assert.ok(section, 'README.md has no "Verify a release image" section');
+    const owner = /^\/\S+\s+@(\S+)\//m.exec(readFileSync(path.join(repoRoot, '.github/CODEOWNERS'), 'utf8'))[1];
+    const image = load('release.yml').jobs.publish.steps.find((s) => String(s.uses).startsWith('docker/metadata-action@')).with.images
+      .replace('${{ github.repository_owner }}', owner);
+    const tagGlob = load('release.yml').on.push.tags;
+    assert.deepEqual(tagGlob, ['v*']);
+    const identity = `^https://github\\.com/${owner}/shopwatch/\\.github/workflows/release\\.yml@refs/tags/v`;
+    const issuer = 'https://token.actions.githubusercontent.com';
+    const commands = section.split('\n').filter((l) => /^(cosign|gh) /.test(l.trim()) || /^\s+--/.test(l)).join('\n');
+    for (const cmd of ['cosign verify ', 'cosign verify-attestation ', 'gh attestation verify ']) assert.ok(commands.includes(cmd), `no ${cmd.trim()} command`);
+    assert.equal(commands.match(/--certificate-identity-regexp '([^']+)'/g)?.length, 2, 'both cosign commands pin the signing identity');
+    for (const m of commands.matchAll(/--certificate-identity-regexp '([^']+)'/g)) {
+      assert.equal(m[1], identity, "the identity is anchored on this repository's release.yml at a v* tag");
+    }
+    assert.equal(commands.match(new RegExp(`--certificate-oidc-issuer ${issuer.replace(/[.]/g, '\\.')}`, 'g'))?.length, 2);
+    assert.match(commands, /--type cyclonedx/);
+    assert.ok(commands.split(image + '@sha256:').length - 1 >= 3, `every command names ${image} by digest`);
+    assert.match(commands, new RegExp(`--repo ${owner}/shopwatch`));
+    assert.match(commands, /--signer-workflow \S*\.github\/workflows\/release\.yml/);
+  });
+
+  test('make image-sign and image-attest-sbom refuse anything but a digest reference', () => {
+    const env = { ...process.env, PATH: '/usr/bin:/bin' };
+    delete env.MAKEFLAGS;
+    delete env.MAKELEVEL;
+    const run = (target, ref) => spawnSync('make', ['-s', '-C', repoRoot, target], { encoding: 'utf8', env: { ...env, IMAGE_REF: ref } });
+    const digest = 'ghcr.io/shopwatch/shop@sha256:' + '0123456789abcdef'.repeat(4);
+    for (const target of ['image-sign', 'image-attest-sbom']) {
+      for (const bad of ['ghcr.io/shopwatch/shop:1.2.3', digest.slice(0, -1), `${digest}0`, '']) {
+        const r = run(target, bad);
+        assert.notEqual(r.status, 0, `${target} accepted ${bad}`);
+        assert.match(r.stderr, new RegExp(`${target}: IMAGE_REF must be registry/repository@sha256:<64 hex digits>`), `${target} refuses a tag or a cut digest`);
+      }
+      // A digest passes the check and stops at the next one: no cosign on this PATH.
+      const ok = run(target, digest);
+      assert.notEqual(ok.status, 0);
+      assert.match(ok.stderr, new RegExp(`${target}: cosign not found`));
+    }
+  });
+
+  test('codeql analyses the Java code on main, pull requests and weekly, building with a make target', () => {
+    const doc = load('codeql.yml');
+    assert.deepEqual(doc.on.push.branches, ['main']);
+    assert.deepEqual(doc.on.pull_request.branches, ['main']);
+    assert.ok(doc.on.schedule?.length === 1 && doc.on.schedule[0].cron.split(' ')[4] !== '*', 'one weekly schedule');
+    const steps = doc.jobs.analyze.steps;
+    const init = steps.findIndex((s) => String(s.uses).startsWith('github/codeql-action/init@'));
+    const analyze = steps.findIndex((s) => String(s.uses).startsWith('github/codeql-action/analyze@'));
+    assert.ok(init >= 0 && analyze > init, 'init, then analyze');
+    assert.equal(steps[init].with.languages, 'java-kotlin');
+    assert.equal(steps[init].with['build-mode'], 'manual', 'the build is ours (a make target), not autobuild');
+    const builds = steps.slice(init + 1, analyze).filter((s) => s.run);
+    assert.equal(builds.length, 1, 'one build step between init and analyze');
+    assert.deepEqual(makeCalls(builds[0].run).calls.map((c) => c.targets), [['codeql-build']]);
   });
 
   test('ci scans with the Trivy version github.mk names', () => {
