@@ -87,7 +87,8 @@ function scanYaml(file, text) {
         for (const p of node.items) {
           const key = String(p.key?.value ?? p.key);
           // A mapping key named like a credential with a literal string: env maps (workflows, compose-like), configs.
-          const named = ENV_MAP.test(path.at(-1) ?? "") ? CREDENTIAL_NAME.test(key) : CREDENTIAL_KEY.test(key);
+          // (Not under a workflow's `permissions:`, whose keys are scopes the job's token gets: `id-token: write`.)
+          const named = path.at(-1) === "permissions" ? false : ENV_MAP.test(path.at(-1) ?? "") ? CREDENTIAL_NAME.test(key) : CREDENTIAL_KEY.test(key);
           // An ExternalSecret's data item names the key of the Secret it writes (secretKey) next to where it reads it.
           const esoKeyName = key === "secretKey" && "remoteRef" in obj;
           if (p.value?.constructor?.name === "Scalar" && named && !esoKeyName && !REFERENCE_NAME.test(key) && literal(p.value.value)) {

@@ -46,9 +46,10 @@ class AdmissionPolicyTest {
     }
 
     /**
-     * The admission objects of a build without metadata.namespace and labels: kustomize does not know these kinds are
-     * cluster-scoped and stamps the overlay's namespace and labels on them; the API server drops a cluster-scoped
-     * object's namespace, and the labels change nothing the policies do.
+     * The admission objects of a build without metadata.namespace and labels: kubectl's kustomize does not know these
+     * kinds are cluster-scoped (kubernetes-sigs/kustomize#6051, fixed after the kustomize in kubectl 1.32) and stamps
+     * the overlay's namespace and labels on them; kubectl and the API server ignore a cluster-scoped object's
+     * namespace, and the labels change nothing the policies do.
      */
     private static List<Map<String, Object>> admissionObjects(List<Map<String, Object>> objs) {
         return objs.stream().filter(o -> str(o, "apiVersion").startsWith("admissionregistration.k8s.io/")).map(o -> {
