@@ -96,6 +96,8 @@ const COMPOSE = [
 /** Near misses: references to credentials, names of Secrets, files holding a credential. */
 const CLEAN = [
   ["refs.yaml", "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: shop-db\n        key: password\n  - name: OTHER_TOKEN\n    value: $(TOKEN)\nvolumes:\n  - secret:\n      secretName: shop-api-keys\n"],
+  // A workflow's permissions are the scopes of its token, not a credential.
+  ["permissions.yml", "permissions:\n  id-token: write\n  contents: read\njobs:\n  sign:\n    permissions:\n      id-token: write\n"],
   ["workflow.yml", "env:\n  GH_TOKEN: ${{ github.token }}\n  PASSWORD: ${{ secrets.PASSWORD }}\nautomountServiceAccountToken: false\n"],
   ["prometheus.yml", "bearer_token_file: /var/run/secrets/kubernetes.io/serviceaccount/token\nurl: http://prometheus:9090/api/v1/write\n"],
   ["settings.env", "GRAFANA_PASSWORD=${GRAFANA_PASSWORD}\nAPI_KEYS_FILE=/etc/shop/auth/api-keys\n"],
