@@ -22,12 +22,18 @@ if [ ! -f "$app/quarkus-run.jar" ] || [ ! -f "$app/jvm.options" ]; then
 fi
 rm -f "$app/app.aot"
 
+# A throwaway key file: the service refuses to start without one (README "Authentication"), and the requests below
+# with its key train the API-key path too. Deleted after the run: the image carries no key.
+keys=$(mktemp)
+key="shop_$(head -c 32 /dev/urandom | base64 | tr -d '\n=' | tr '+/' '-_')"
+printf 'aot-train admin,client %s\n' "$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)" >"$keys"
+
 # No database: the pool is empty until first use, Flyway does not run, and the driver is refused at once by a
 # closed loopback port. The shutdown delay would only make the run longer.
 QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=$api QUARKUS_MANAGEMENT_HOST=127.0.0.1 QUARKUS_MANAGEMENT_PORT=$mgmt \
 QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:1/shop QUARKUS_DATASOURCE_JDBC_MIN_SIZE=0 \
 QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT=1S QUARKUS_FLYWAY_MIGRATE_AT_START=false \
-QUARKUS_SHUTDOWN_DELAY_ENABLED=false QUARKUS_OTEL_SDK_DISABLED=false \
+QUARKUS_SHUTDOWN_DELAY_ENABLED=false QUARKUS_OTEL_SDK_DISABLED=false SHOP_API_KEYS_FILE="$keys" \
 QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:1 \
   "$java" "@$app/jvm.options" -XX:AOTCacheOutput="$app/app.aot" -jar "$app/quarkus-run.jar" &
 pid=$!
@@ -48,10 +54,13 @@ for _ in $(seq 1 5); do
   curl -s -o /dev/null "http://127.0.0.1:$api/api/products/1" || true
   curl -s -o /dev/null "http://127.0.0.1:$api/api/products?q=item" || true
   curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"sku":""}' "http://127.0.0.1:$api/api/products" || true
+  curl -s -o /dev/null -X POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"sku":""}' \
+    "http://127.0.0.1:$api/api/products" || true
   curl -s -o /dev/null "http://127.0.0.1:$api/api/products/not-a-number" || true
 done
 
 kill -TERM "$pid"
 wait "$pid" || true
+rm -f "$keys"
 [ -s "$app/app.aot" ] || { echo "aot-train: no AOT cache written to $app/app.aot" >&2; exit 1; }
 echo "aot-train: $app/app.aot ($(du -h "$app/app.aot" | cut -f1))"

@@ -1,7 +1,10 @@
 package dev.shopwatch.order;
 
+import dev.shopwatch.auth.ApiKeyScheme;
+import dev.shopwatch.auth.Roles;
 import dev.shopwatch.problem.ProblemException;
 import dev.shopwatch.problem.ProblemType;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.ws.rs.Consumes;
@@ -20,6 +23,7 @@ import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** Orders. As ProductResource: the annotations are the published contract, held by the contract test. */
@@ -41,12 +45,16 @@ public class OrderResource {
     }
 
     @POST
+    @RolesAllowed(Roles.CLIENT)
+    @SecurityRequirement(name = ApiKeyScheme.NAME)
     @Operation(operationId = "placeOrder", summary = "Place an order; stock is taken in the same transaction")
     @APIResponse(responseCode = "201", description = "Placed; Location names the new order",
             headers = @Header(name = "Location", description = "URL of the new order", required = true,
                     schema = @Schema(type = SchemaType.STRING, format = "uri")),
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Order.class)))
     @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
     @APIResponse(responseCode = "409", ref = "InsufficientStock")
     @APIResponse(responseCode = "413", ref = "PayloadTooLarge")
     @APIResponse(responseCode = "415", ref = "UnsupportedMediaType")

@@ -130,7 +130,7 @@ public class ProblemMappers {
         return respond(ProblemType.INTERNAL, "An unexpected error occurred.", uri, null);
     }
 
-    static Response respond(ProblemType type, String detail, UriInfo uri, List<Problem.FieldError> errors) {
+    public static Response respond(ProblemType type, String detail, UriInfo uri, List<Problem.FieldError> errors) {
         return Response.status(type.status()).type(Problem.MEDIA_TYPE)
                 .entity(new Problem(type.type(), type.title(), type.status(), detail, instance(uri), errors)).build();
     }

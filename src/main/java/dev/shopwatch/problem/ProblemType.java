@@ -11,6 +11,8 @@ public enum ProblemType {
     MALFORMED_JSON("malformed-json", "Request body is not valid JSON", 400),
     UNKNOWN_PROPERTY("unknown-property", "Request body has a property this API does not accept", 400),
     BAD_REQUEST("bad-request", "Bad request", 400),
+    UNAUTHORIZED("unauthorized", "Authentication required", 401),
+    FORBIDDEN("forbidden", "Not allowed", 403),
     NOT_FOUND("not-found", "Resource not found", 404),
     METHOD_NOT_ALLOWED("method-not-allowed", "Method not allowed", 405),
     NOT_ACCEPTABLE("not-acceptable", "Not acceptable", 406),

@@ -1,8 +1,11 @@
 package dev.shopwatch.product;
 
+import dev.shopwatch.auth.ApiKeyScheme;
+import dev.shopwatch.auth.Roles;
 import dev.shopwatch.platform.Params;
 import dev.shopwatch.problem.ProblemException;
 import dev.shopwatch.problem.ProblemType;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.ws.rs.Consumes;
@@ -25,6 +28,9 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
@@ -39,6 +45,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @APIResponse(responseCode = "406", ref = "NotAcceptable")
 @APIResponse(responseCode = "500", ref = "InternalError")
 @APIResponse(responseCode = "503", ref = "DatabaseUnavailable")
+@SecurityScheme(securitySchemeName = ApiKeyScheme.NAME, type = SecuritySchemeType.HTTP, scheme = "bearer", bearerFormat = "API key",
+        description = ApiKeyScheme.DESCRIPTION)
 public class ProductResource {
 
     static final int MAX_PAGE_SIZE = 100;
@@ -50,12 +58,16 @@ public class ProductResource {
     }
 
     @POST
+    @RolesAllowed(Roles.ADMIN)
+    @SecurityRequirement(name = ApiKeyScheme.NAME)
     @Operation(operationId = "createProduct", summary = "Create a product")
     @APIResponse(responseCode = "201", description = "Created; Location names the new product",
             headers = @Header(name = "Location", description = "URL of the new product", required = true,
                     schema = @Schema(type = SchemaType.STRING, format = "uri")),
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Product.class)))
     @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
     @APIResponse(responseCode = "409", ref = "DuplicateSku")
     @APIResponse(responseCode = "413", ref = "PayloadTooLarge")
     @APIResponse(responseCode = "415", ref = "UnsupportedMediaType")
@@ -94,9 +106,13 @@ public class ProductResource {
 
     @PUT
     @Path("/{id}")
+    @RolesAllowed(Roles.ADMIN)
+    @SecurityRequirement(name = ApiKeyScheme.NAME)
     @Operation(operationId = "replaceProduct", summary = "Replace a product")
     @APIResponse(responseCode = "200", description = "The product as stored")
     @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
     @APIResponse(responseCode = "404", ref = "NotFound")
     @APIResponse(responseCode = "409", ref = "DuplicateSku")
     @APIResponse(responseCode = "413", ref = "PayloadTooLarge")
@@ -107,8 +123,12 @@ public class ProductResource {
 
     @DELETE
     @Path("/{id}")
+    @RolesAllowed(Roles.ADMIN)
+    @SecurityRequirement(name = ApiKeyScheme.NAME)
     @Operation(operationId = "deleteProduct", summary = "Delete a product; existing orders keep their lines")
     @APIResponse(responseCode = "204", description = "Deleted")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
     @APIResponse(responseCode = "404", ref = "NotFound")
     public Response delete(@PathParam("id") long id) {
         if (!products.delete(id)) {

@@ -1,5 +1,6 @@
 package dev.shopwatch.order;
 
+import static dev.shopwatch.support.Api.asClient;
 import static dev.shopwatch.support.Api.assertProblem;
 import static dev.shopwatch.support.Api.createProduct;
 import static dev.shopwatch.support.Api.stockOf;
@@ -41,7 +42,7 @@ class OrderResourceTest {
     void placingAnOrderReturns201AndTakesStock() {
         long a = createProduct(uniqueSku("OA"), 250, 10);
         long b = createProduct(uniqueSku("OB"), 1_000, 3);
-        var created = given().contentType(ContentType.JSON).body(order(a, 2, b, 3))
+        var created = asClient().contentType(ContentType.JSON).body(order(a, 2, b, 3))
                 .when().post("/api/orders")
                 .then().statusCode(201)
                 .body("id", notNullValue())
@@ -61,7 +62,7 @@ class OrderResourceTest {
     @Test
     void repeatedLinesForOneProductAreAddedUp() {
         long a = createProduct(uniqueSku("REP"), 100, 5);
-        given().contentType(ContentType.JSON).body(order(a, 2, a, 3))
+        asClient().contentType(ContentType.JSON).body(order(a, 2, a, 3))
                 .when().post("/api/orders").then().statusCode(201).body("totalCents", equalTo(500));
         assertThat(stockOf(a)).isZero();
     }
@@ -70,7 +71,7 @@ class OrderResourceTest {
     void insufficientStockIs409AndChangesNothing() {
         long plenty = createProduct(uniqueSku("PL"), 100, 50);
         long scarce = createProduct(uniqueSku("SC"), 100, 1);
-        assertProblem(given().contentType(ContentType.JSON).body(order(plenty, 5, scarce, 2))
+        assertProblem(asClient().contentType(ContentType.JSON).body(order(plenty, 5, scarce, 2))
                 .when().post("/api/orders").then(), 409, "insufficient-stock");
         assertThat(stockOf(plenty)).as("the first line's stock was given back").isEqualTo(50);
         assertThat(stockOf(scarce)).isEqualTo(1);
@@ -79,7 +80,7 @@ class OrderResourceTest {
     @Test
     void unknownProductIs422AndChangesNothing() {
         long known = createProduct(uniqueSku("KN"), 100, 5);
-        assertProblem(given().contentType(ContentType.JSON).body(order(known, 1, 987654321L, 1))
+        assertProblem(asClient().contentType(ContentType.JSON).body(order(known, 1, 987654321L, 1))
                 .when().post("/api/orders").then(), 422, "unknown-product");
         assertThat(stockOf(known)).isEqualTo(5);
     }
@@ -87,16 +88,16 @@ class OrderResourceTest {
     @Test
     void invalidOrdersAre400NamingTheField() {
         long a = createProduct(uniqueSku("INV"), 100, 5);
-        assertProblem(given().contentType(ContentType.JSON).body(order(a, 0))
+        assertProblem(asClient().contentType(ContentType.JSON).body(order(a, 0))
                 .when().post("/api/orders").then(), 400, "validation-error")
                 .body("errors[0].field", equalTo("lines[0].quantity"));
-        assertProblem(given().contentType(ContentType.JSON).body(Map.of("lines", List.of()))
+        assertProblem(asClient().contentType(ContentType.JSON).body(Map.of("lines", List.of()))
                 .when().post("/api/orders").then(), 400, "validation-error")
                 .body("errors[0].field", equalTo("lines"));
-        assertProblem(given().contentType(ContentType.JSON).body("{\"lines\":[{\"productId\":1}]}")
+        assertProblem(asClient().contentType(ContentType.JSON).body("{\"lines\":[{\"productId\":1}]}")
                 .when().post("/api/orders").then(), 400, "validation-error")
                 .body("errors[0].field", equalTo("lines[0].quantity"));
-        assertProblem(given().contentType(ContentType.JSON).body("{\"lines\":[{\"productId\":1,\"quantity\":1,\"priceCents\":0}]}")
+        assertProblem(asClient().contentType(ContentType.JSON).body("{\"lines\":[{\"productId\":1,\"quantity\":1,\"priceCents\":0}]}")
                 .when().post("/api/orders").then(), 400, "unknown-property");
         assertThat(stockOf(a)).isEqualTo(5);
     }
@@ -114,9 +115,9 @@ class OrderResourceTest {
     @Test
     void anOrderHasAtMost50Lines() {
         long a = createProduct(uniqueSku("L50"), 1, 200);
-        given().contentType(ContentType.JSON).body(linesOf(a, 50, 1)).when().post("/api/orders")
+        asClient().contentType(ContentType.JSON).body(linesOf(a, 50, 1)).when().post("/api/orders")
                 .then().statusCode(201).body("totalCents", equalTo(50));
-        assertProblem(given().contentType(ContentType.JSON).body(linesOf(a, 51, 1)).when().post("/api/orders").then(),
+        assertProblem(asClient().contentType(ContentType.JSON).body(linesOf(a, 51, 1)).when().post("/api/orders").then(),
                 400, "validation-error")
                 .body("errors.field", equalTo(List.of("lines")));
         assertThat(stockOf(a)).isEqualTo(150);
@@ -125,12 +126,12 @@ class OrderResourceTest {
     @Test
     void aQuantityIsFrom1To10000() {
         long a = createProduct(uniqueSku("Q"), 1, 30_002);
-        given().contentType(ContentType.JSON).body(order(a, 10_000)).when().post("/api/orders").then().statusCode(201);
-        given().contentType(ContentType.JSON).body(order(a, 1)).when().post("/api/orders").then().statusCode(201);
-        assertProblem(given().contentType(ContentType.JSON).body(order(a, 1, a, 10_001)).when().post("/api/orders").then(),
+        asClient().contentType(ContentType.JSON).body(order(a, 10_000)).when().post("/api/orders").then().statusCode(201);
+        asClient().contentType(ContentType.JSON).body(order(a, 1)).when().post("/api/orders").then().statusCode(201);
+        assertProblem(asClient().contentType(ContentType.JSON).body(order(a, 1, a, 10_001)).when().post("/api/orders").then(),
                 400, "validation-error")
                 .body("errors.field", equalTo(List.of("lines[1].quantity")));
-        assertProblem(given().contentType(ContentType.JSON).body(order(a, 0)).when().post("/api/orders").then(),
+        assertProblem(asClient().contentType(ContentType.JSON).body(order(a, 0)).when().post("/api/orders").then(),
                 400, "validation-error")
                 .body("errors.field", equalTo(List.of("lines[0].quantity")));
         assertThat(stockOf(a)).isEqualTo(20_001);
@@ -152,7 +153,7 @@ class OrderResourceTest {
             for (int i = 0; i < racers; i++) {
                 Callable<Integer> racer = () -> {
                     start.await();
-                    return given().contentType(ContentType.JSON).body(order(hot, 1))
+                    return asClient().contentType(ContentType.JSON).body(order(hot, 1))
                             .when().post("/api/orders").then().extract().statusCode();
                 };
                 results.add(pool.submit(racer));

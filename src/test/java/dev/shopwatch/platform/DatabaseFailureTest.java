@@ -1,5 +1,6 @@
 package dev.shopwatch.platform;
 
+import static dev.shopwatch.support.Api.asClient;
 import static dev.shopwatch.support.Api.assertProblem;
 import static dev.shopwatch.support.Api.createProduct;
 import static dev.shopwatch.support.Api.stockOf;
@@ -93,7 +94,7 @@ class DatabaseFailureTest {
             try (Statement s = locker.createStatement()) {
                 s.execute("SELECT 1 FROM product WHERE id = " + id + " FOR UPDATE"); // the order's stock UPDATE waits on it
             }
-            CompletableFuture<ValidatableResponse> order = inBackground(() -> given().contentType("application/json")
+            CompletableFuture<ValidatableResponse> order = inBackground(() -> asClient().contentType("application/json")
                     .body("{\"lines\":[{\"productId\":" + id + ",\"quantity\":1}]}").when().post("/api/orders").then());
             terminateTheServiceBackendWaitingOnALock();
             assertUnavailable(order.get(20, TimeUnit.SECONDS));

@@ -1,5 +1,6 @@
 package dev.shopwatch.platform;
 
+import static dev.shopwatch.support.Api.asClient;
 import static dev.shopwatch.support.Api.assertProblem;
 import static dev.shopwatch.support.Api.createProduct;
 import static dev.shopwatch.support.Api.uniqueSku;
@@ -36,7 +37,7 @@ class DatabaseOutageTest {
             PostgresResource.stopServer();
             assertProblem(given().config(bounded).when().get("/api/products/" + id).then(), 503, "database-unavailable")
                     .header("Retry-After", equalTo("5"));
-            assertProblem(given().config(bounded).contentType("application/json")
+            assertProblem(asClient().config(bounded).contentType("application/json")
                     .body("{\"lines\":[{\"productId\":" + id + ",\"quantity\":1}]}")
                     .when().post("/api/orders").then(), 503, "database-unavailable");
             // The other operations answer the same (each documents its 503; OpenApiCoverageIT requires it seen).
@@ -56,7 +57,7 @@ class DatabaseOutageTest {
         Awaitility.await("service recovers once PostgreSQL is back").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
                 .untilAsserted(() -> given().config(bounded).when().get("/api/products/" + id).then().statusCode(200));
         given().when().get(management + "q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
-        given().contentType("application/json").body("{\"lines\":[{\"productId\":" + id + ",\"quantity\":1}]}")
+        asClient().contentType("application/json").body("{\"lines\":[{\"productId\":" + id + ",\"quantity\":1}]}")
                 .when().post("/api/orders").then().statusCode(201);
     }
 }

@@ -3,6 +3,7 @@ package dev.shopwatch.platform;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shopwatch.support.PackagedJar;
+import dev.shopwatch.support.TestKeys;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.File;
 import java.net.ServerSocket;
@@ -53,7 +54,7 @@ class GracefulShutdownIT {
                 waitUntil(() -> status(management + "/q/health/ready") == 200, Duration.ofMinutes(5), "service ready"); // ends when ready; the bound is for a loaded machine
 
                 HttpResponse<String> created = send(HttpRequest.newBuilder(URI.create(base + "/api/products"))
-                        .header("Content-Type", "application/json")
+                        .header("Content-Type", "application/json").header("Authorization", "Bearer " + TestKeys.admin())
                         .POST(HttpRequest.BodyPublishers.ofString("{\"sku\":\"SHUT-1\",\"name\":\"Slow\",\"priceCents\":1,\"stock\":1}")));
                 assertThat(created.statusCode()).isEqualTo(201);
                 String location = created.headers().firstValue("Location").orElseThrow();

@@ -1,5 +1,6 @@
 package dev.shopwatch.platform;
 
+import static dev.shopwatch.support.Api.asClient;
 import static dev.shopwatch.support.Api.createProduct;
 import static dev.shopwatch.support.Api.uniqueSku;
 import static io.restassured.RestAssured.given;
@@ -49,7 +50,7 @@ class TelemetryTest {
         for (int i = 0; i < productIdQuantityPairs.length; i += 2) {
             lines.add(Map.of("productId", productIdQuantityPairs[i], "quantity", productIdQuantityPairs[i + 1]));
         }
-        return given().header("traceparent", trace.traceparent()).contentType("application/json").body(Map.of("lines", lines))
+        return asClient().header("traceparent", trace.traceparent()).contentType("application/json").body(Map.of("lines", lines))
                 .when().post("/api/orders").then().extract();
     }
 
@@ -209,7 +210,7 @@ class TelemetryTest {
         long id = createProduct(uniqueSku("BM"), 100, 1);
         placeOrder(id); // placed, and takes the stock to zero
         placeOrder(id); // rejected
-        given().contentType("application/json").body(Map.of("lines", List.of(Map.of("productId", 987654321L, "quantity", 1))))
+        asClient().contentType("application/json").body(Map.of("lines", List.of(Map.of("productId", 987654321L, "quantity", 1))))
                 .when().post("/api/orders").then().statusCode(422);
         String body = given().when().get(metrics).then().statusCode(200).extract().asString();
         assertThat(body)

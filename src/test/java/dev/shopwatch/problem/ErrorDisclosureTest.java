@@ -1,5 +1,7 @@
 package dev.shopwatch.problem;
 
+import static dev.shopwatch.support.Api.asAdmin;
+import static dev.shopwatch.support.Api.asClient;
 import static dev.shopwatch.support.Api.assertProblem;
 import static dev.shopwatch.support.Api.createProduct;
 import static dev.shopwatch.support.Api.stockOf;
@@ -67,7 +69,7 @@ class ErrorDisclosureTest {
         Db.execute("CREATE TRIGGER disclosure_probe BEFORE INSERT ON product FOR EACH ROW EXECUTE FUNCTION disclosure_probe()");
         try {
             String sku = uniqueSku("LEAK");
-            JsonNode logged = failAndCapture(Traces.fresh(), () -> given().contentType(ContentType.JSON)
+            JsonNode logged = failAndCapture(Traces.fresh(), () -> asAdmin().contentType(ContentType.JSON)
                     .body(Map.of("sku", sku, "name", "x", "priceCents", 1, "stock", 1)), "POST", "/api/products",
                     "internal-error", "An unexpected error occurred.", "ts_secret");
             assertThat(logged.toString()).contains("PSQLException").contains("internal only: disk quota of tablespace ts_secret exceeded")
@@ -85,7 +87,7 @@ class ErrorDisclosureTest {
         Db.execute("UPDATE product SET price_cents = " + (Long.MAX_VALUE / 2 + 1) + " WHERE id = " + id);
         try {
             Traces trace = Traces.fresh();
-            JsonNode logged = failAndCapture(trace, () -> given().contentType(ContentType.JSON)
+            JsonNode logged = failAndCapture(trace, () -> asClient().contentType(ContentType.JSON)
                     .body(Map.of("lines", List.of(Map.of("productId", id, "quantity", 2)))), "POST", "/api/orders",
                     "internal-error", "An unexpected error occurred.", null);
             assertThat(logged.toString()).contains("java.lang.ArithmeticException").contains("long overflow")

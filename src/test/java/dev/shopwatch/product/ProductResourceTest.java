@@ -1,5 +1,6 @@
 package dev.shopwatch.product;
 
+import static dev.shopwatch.support.Api.asAdmin;
 import static dev.shopwatch.support.Api.assertProblem;
 import static dev.shopwatch.support.Api.createProduct;
 import static dev.shopwatch.support.Api.uniqueSku;
@@ -26,7 +27,7 @@ class ProductResourceTest {
     @Test
     void createReturns201WithLocationAndTheProduct() {
         String sku = uniqueSku("CRT");
-        int id = given().contentType(ContentType.JSON)
+        int id = asAdmin().contentType(ContentType.JSON)
                 .body(Map.of("sku", sku, "name", "Tea", "description", "Green", "priceCents", 450, "stock", 7))
                 .when().post("/api/products")
                 .then().statusCode(201)
@@ -40,7 +41,7 @@ class ProductResourceTest {
     @Test
     void locationHeaderNamesTheNewProduct() {
         String sku = uniqueSku("LOC");
-        var response = given().contentType(ContentType.JSON)
+        var response = asAdmin().contentType(ContentType.JSON)
                 .body(Map.of("sku", sku, "name", "Cup", "priceCents", 0, "stock", 0))
                 .when().post("/api/products").then().statusCode(201).extract();
         String location = response.header("Location");
@@ -52,7 +53,7 @@ class ProductResourceTest {
     void duplicateSkuIs409() {
         String sku = uniqueSku("DUP");
         createProduct(sku, 100, 1);
-        assertProblem(given().contentType(ContentType.JSON)
+        assertProblem(asAdmin().contentType(ContentType.JSON)
                 .body(Map.of("sku", sku, "name", "Again", "priceCents", 100, "stock", 1))
                 .when().post("/api/products").then(), 409, "duplicate-sku")
                 .body("detail", containsString(sku));
@@ -66,7 +67,7 @@ class ProductResourceTest {
 
     @Test
     void invalidValuesAre400NamingEveryField() {
-        assertProblem(given().contentType(ContentType.JSON)
+        assertProblem(asAdmin().contentType(ContentType.JSON)
                 .body(Map.of("sku", "", "name", "x", "priceCents", -1, "stock", -5))
                 .when().post("/api/products").then(), 400, "validation-error")
                 .body("errors.field", hasItems("sku", "priceCents", "stock"))
@@ -75,7 +76,7 @@ class ProductResourceTest {
 
     @Test
     void pricesAndStockHaveUpperBounds() {
-        assertProblem(given().contentType(ContentType.JSON)
+        assertProblem(asAdmin().contentType(ContentType.JSON)
                 .body(Map.of("sku", uniqueSku("MAX"), "name", "x", "priceCents", 1_000_000_001L, "stock", 10_000_001))
                 .when().post("/api/products").then(), 400, "validation-error")
                 .body("errors.field", hasItems("priceCents", "stock"));
@@ -83,14 +84,14 @@ class ProductResourceTest {
 
     @Test
     void missingRequiredFieldsAre400() {
-        assertProblem(given().contentType(ContentType.JSON).body("{\"name\":\"only a name\"}")
+        assertProblem(asAdmin().contentType(ContentType.JSON).body("{\"name\":\"only a name\"}")
                 .when().post("/api/products").then(), 400, "validation-error")
                 .body("errors.field", hasItems("sku", "priceCents", "stock"));
     }
 
     @Test
     void unknownPropertiesAre400NoMassAssignment() {
-        assertProblem(given().contentType(ContentType.JSON)
+        assertProblem(asAdmin().contentType(ContentType.JSON)
                 .body(Map.of("sku", uniqueSku("MA"), "name", "x", "priceCents", 1, "stock", 1, "id", 42))
                 .when().post("/api/products").then(), 400, "unknown-property")
                 .body("errors[0].field", equalTo("id"));
@@ -98,7 +99,7 @@ class ProductResourceTest {
 
     @Test
     void wrongTypeIs400NamingTheField() {
-        assertProblem(given().contentType(ContentType.JSON)
+        assertProblem(asAdmin().contentType(ContentType.JSON)
                 .body("{\"sku\":\"T-1\",\"name\":\"x\",\"priceCents\":\"cheap\",\"stock\":1}")
                 .when().post("/api/products").then(), 400, "validation-error")
                 .body("errors[0].field", equalTo("priceCents"));
@@ -106,25 +107,25 @@ class ProductResourceTest {
 
     @Test
     void malformedJsonIs400() {
-        assertProblem(given().contentType(ContentType.JSON).body("{\"sku\": \"A\",")
+        assertProblem(asAdmin().contentType(ContentType.JSON).body("{\"sku\": \"A\",")
                 .when().post("/api/products").then(), 400, "malformed-json");
     }
 
     @Test
     void missingBodyIs400() {
-        assertProblem(given().contentType(ContentType.JSON).when().post("/api/products").then(), 400, "validation-error");
+        assertProblem(asAdmin().contentType(ContentType.JSON).when().post("/api/products").then(), 400, "validation-error");
     }
 
     @Test
     void wrongMediaTypeIs415() {
-        assertProblem(given().contentType(ContentType.TEXT).body("sku=A")
+        assertProblem(asAdmin().contentType(ContentType.TEXT).body("sku=A")
                 .when().post("/api/products").then(), 415, "unsupported-media-type");
     }
 
     @Test
     void bodyOverOneMebibyteIs413() {
         String big = "{\"name\":\"" + "x".repeat(1024 * 1024 + 10) + "\"}";
-        assertProblem(given().contentType(ContentType.JSON).body(big)
+        assertProblem(asAdmin().contentType(ContentType.JSON).body(big)
                 .when().post("/api/products").then(), 413, "payload-too-large");
     }
 
@@ -181,7 +182,7 @@ class ProductResourceTest {
     void putReplacesTheProduct() {
         long id = createProduct(uniqueSku("PUT"), 100, 1);
         String newSku = uniqueSku("PUT2");
-        given().contentType(ContentType.JSON)
+        asAdmin().contentType(ContentType.JSON)
                 .body(Map.of("sku", newSku, "name", "Renamed", "priceCents", 999, "stock", 12))
                 .when().put("/api/products/" + id)
                 .then().statusCode(200).body("sku", equalTo(newSku)).body("name", equalTo("Renamed"))
@@ -191,24 +192,24 @@ class ProductResourceTest {
 
     @Test
     void putOfUnknownIs404AndInvalidIs400AndDuplicateSkuIs409() {
-        assertProblem(given().contentType(ContentType.JSON)
+        assertProblem(asAdmin().contentType(ContentType.JSON)
                 .body(Map.of("sku", uniqueSku("X"), "name", "x", "priceCents", 1, "stock", 1))
                 .when().put("/api/products/987654321").then(), 404, "not-found");
         long id = createProduct(uniqueSku("PV"), 1, 1);
-        assertProblem(given().contentType(ContentType.JSON).body(Map.of("sku", "", "name", "x", "priceCents", 1, "stock", 1))
+        assertProblem(asAdmin().contentType(ContentType.JSON).body(Map.of("sku", "", "name", "x", "priceCents", 1, "stock", 1))
                 .when().put("/api/products/" + id).then(), 400, "validation-error");
         String taken = uniqueSku("TAKEN");
         createProduct(taken, 1, 1);
-        assertProblem(given().contentType(ContentType.JSON).body(Map.of("sku", taken, "name", "x", "priceCents", 1, "stock", 1))
+        assertProblem(asAdmin().contentType(ContentType.JSON).body(Map.of("sku", taken, "name", "x", "priceCents", 1, "stock", 1))
                 .when().put("/api/products/" + id).then(), 409, "duplicate-sku");
     }
 
     @Test
     void deleteRemovesTheProduct() {
         long id = createProduct(uniqueSku("DEL"), 1, 1);
-        given().when().delete("/api/products/" + id).then().statusCode(204);
+        asAdmin().when().delete("/api/products/" + id).then().statusCode(204);
         given().when().get("/api/products/" + id).then().statusCode(404);
-        assertProblem(given().when().delete("/api/products/" + id).then(), 404, "not-found");
+        assertProblem(asAdmin().when().delete("/api/products/" + id).then(), 404, "not-found");
     }
 
     @Test
@@ -234,12 +235,12 @@ class ProductResourceTest {
     }
 
     private static void assertCreated(Map<String, Object> body) {
-        given().contentType(ContentType.JSON).body(body).when().post("/api/products").then().statusCode(201)
+        asAdmin().contentType(ContentType.JSON).body(body).when().post("/api/products").then().statusCode(201)
                 .body("sku", equalTo(body.get("sku"))).body("name", equalTo(body.get("name")));
     }
 
     private static void assertRefused(Map<String, Object> body, String field) {
-        assertProblem(given().contentType(ContentType.JSON).body(body).when().post("/api/products").then(), 400, "validation-error")
+        assertProblem(asAdmin().contentType(ContentType.JSON).body(body).when().post("/api/products").then(), 400, "validation-error")
                 .body("errors.field", equalTo(java.util.List.of(field)));
     }
 
@@ -280,9 +281,9 @@ class ProductResourceTest {
     @Test
     void putHasTheSameLimits() {
         long id = createProduct(uniqueSku("PL"), 1, 1);
-        given().contentType(ContentType.JSON).body(product(uniqueSku("PL"), "n".repeat(200), "d".repeat(2000), 1, 1))
+        asAdmin().contentType(ContentType.JSON).body(product(uniqueSku("PL"), "n".repeat(200), "d".repeat(2000), 1, 1))
                 .when().put("/api/products/" + id).then().statusCode(200);
-        assertProblem(given().contentType(ContentType.JSON).body(product(uniqueSku("PL"), "n".repeat(201), "d".repeat(2001), 1, 1))
+        assertProblem(asAdmin().contentType(ContentType.JSON).body(product(uniqueSku("PL"), "n".repeat(201), "d".repeat(2001), 1, 1))
                 .when().put("/api/products/" + id).then(), 400, "validation-error")
                 .body("errors.field", equalTo(java.util.List.of("description", "name")));
     }

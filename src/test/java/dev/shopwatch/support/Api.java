@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.startsWith;
 
 import io.restassured.http.ContentType;
+import io.restassured.specification.RequestSpecification;
 import io.restassured.response.ValidatableResponse;
 import java.util.Map;
 import java.util.UUID;
@@ -16,13 +17,23 @@ public final class Api {
     private Api() {
     }
 
+    /** A request with the admin key of {@link TestKeys}: catalog writes. */
+    public static RequestSpecification asAdmin() {
+        return given().header("Authorization", "Bearer " + TestKeys.admin());
+    }
+
+    /** A request with the client key of {@link TestKeys}: orders. */
+    public static RequestSpecification asClient() {
+        return given().header("Authorization", "Bearer " + TestKeys.client());
+    }
+
     public static String uniqueSku(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
     /** Creates a product and returns its id. */
     public static long createProduct(String sku, long priceCents, int stock) {
-        return given().contentType(ContentType.JSON)
+        return asAdmin().contentType(ContentType.JSON)
                 .body(Map.of("sku", sku, "name", "Product " + sku, "priceCents", priceCents, "stock", stock))
                 .when().post("/api/products")
                 .then().statusCode(201)
