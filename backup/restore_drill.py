@@ -78,10 +78,18 @@ def pg_bin():
     return f"/usr/lib/postgresql/{dirs[-1]}/bin"
 
 
+# Writes authenticate (README "Authentication") with the keys local-service.sh made in LOCAL_DIR/auth; set by Drill.
+CREDENTIALS = None
+
+
 def http(method, path, body=None):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(API + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"} if data else {})
+    headers = {"Content-Type": "application/json"} if data else {}
+    if method != "GET":
+        role = "admin" if path.startswith("/api/products") else "client"
+        with open(os.path.join(CREDENTIALS, role), encoding="utf-8") as f:
+            headers["Authorization"] = "Bearer " + f.read().strip()
+    req = urllib.request.Request(API + path, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=15) as r:
             return r.status, json.loads(r.read() or b"null")
@@ -95,6 +103,8 @@ class Drill:
         self.work = tempfile.mkdtemp(prefix="shop-restore-drill-", dir="/tmp" if AS_ROOT else None)
         os.chmod(self.work, 0o700)
         self.local = os.path.join(self.work, "local")
+        global CREDENTIALS
+        CREDENTIALS = os.path.join(self.local, "auth", "credentials")
         self.pgdata = None  # local-service.sh makes PostgreSQL's directory at first start (see write_conf)
         self.repo = os.path.join(self.work, "repo")
         self.conf = os.path.join(self.work, "pgbackrest.conf")

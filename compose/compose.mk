@@ -17,9 +17,21 @@ COMPOSE_ENV_VALUE = $(shell sed -n 's/^$(1)=//p' $(COMPOSE_DIR)/.env)
 .PHONY: up
 up: ## Build the image, start the whole stack, wait until every container is healthy, print the URLs
 	@$(COMPOSE_STACK) preflight
+	@$(COMPOSE_DIR)/scripts/api-keys.sh $(COMPOSE_DIR)/.secrets
 	$(COMPOSE_CMD) up -d --build --remove-orphans
 	@$(COMPOSE_STACK) wait $(UP_TIMEOUT)
 	@$(COMPOSE_STACK) urls
+
+# `make credential ROLE=client`; KIND=1 reads the kind cluster's Secret instead (namespace CREDENTIAL_NAMESPACE).
+ROLE ?= admin
+CREDENTIAL_NAMESPACE ?= shop
+
+.PHONY: credential
+credential: ## Print a working API key: make credential ROLE=admin|client (compose, made by make up); KIND=1 for the kind cluster's
+	@case "$(ROLE)" in admin|client) ;; *) echo "credential: ROLE must be admin or client, not '$(ROLE)'" >&2; exit 2 ;; esac
+	@if [ -n "$(KIND)" ]; then \
+	  kubectl --context kind-$${KIND_CLUSTER:-shop} -n $(CREDENTIAL_NAMESPACE) get secret shop-api-credentials -o jsonpath='{.data.$(ROLE)}' | base64 -d && echo; \
+	else $(COMPOSE_DIR)/scripts/api-keys.sh $(COMPOSE_DIR)/.secrets $(ROLE); fi
 
 .PHONY: down
 down: ## Stop and remove the containers (named volumes, and so all data, are kept)

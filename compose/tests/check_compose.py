@@ -82,6 +82,9 @@ PUBLISHED = {"grafana", "shop", "prometheus",
              "alertmanager", "mailpit"}
 # One-shot helpers: no healthcheck, others wait for them with service_completed_successfully.
 ONE_SHOT = {"healthcheck-tools"}
+# Bind mounts of what `make up` generates before starting the stack (git-ignored, so absent from a clone): the source
+# folder and the command of compose.mk's `up` recipe that makes it. The API keys: README "Authentication".
+GENERATED = {"./.secrets/shop": "/scripts/api-keys.sh $(COMPOSE_DIR)/.secrets"}
 # Services that keep state and must store it in a named volume (data survives down/up).
 STATEFUL = {"postgres": "/var/lib/postgresql/data", "prometheus": "/prometheus", "grafana": "/var/lib/grafana",
             "loki": "/loki", "tempo": "/var/tempo", "alloy": "/var/lib/alloy/data",
@@ -648,7 +651,13 @@ def main() -> int:
     for name, svc in services.items():
         for v in svc.get("volumes") or []:
             src = str(v).split(":")[0]
-            if src.startswith("."):
+            if src in GENERATED:
+                up = re.search(r"^up:.*\n((?:\t.*\n)+)", (COMPOSE_DIR / "compose.mk").read_text(), re.M)
+                recipe = up.group(1) if up else ""
+                made = recipe.find(GENERATED[src])
+                c.check(f"compose: {name} mounts {src}, which make up generates before it starts the stack",
+                        0 <= made < recipe.find("up -d"), GENERATED[src])
+            elif src.startswith("."):
                 c.check(f"compose: {name} mounts an existing path {src}", (COMPOSE_DIR / src).exists())
 
     # ---- the shop container and its dependencies: env, read-only root, tmpfs /tmp

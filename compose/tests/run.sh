@@ -61,17 +61,20 @@ if [ -z "$sample" ]; then
   src/test/scripts/local-service.sh start ||
     { sleep 5; src/test/scripts/local-service.sh stop; src/test/scripts/local-service.sh start; }
   api="http://127.0.0.1:$API_PORT/api"
+  # Writes authenticate with the keys local-service.sh made (README "Authentication").
+  admin=(-H "Authorization: Bearer $(cat "$LOCAL_DIR/auth/credentials/admin")")
+  client=(-H "Authorization: Bearer $(cat "$LOCAL_DIR/auth/credentials/client")")
   sku="compose-test-$(date +%s)"
-  product=$(curl -fsS -X POST "$api/products" -H 'Content-Type: application/json' \
+  product=$(curl -fsS -X POST "$api/products" "${admin[@]}" -H 'Content-Type: application/json' \
     -d "{\"sku\":\"$sku\",\"name\":\"Compose test\",\"priceCents\":250,\"stock\":5}")
   id=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$product")
   [ -n "$id" ] || die "could not create a product: $product"
-  curl -fsS -X POST "$api/orders" -H 'Content-Type: application/json' \
+  curl -fsS -X POST "$api/orders" "${client[@]}" -H 'Content-Type: application/json' \
     -d "{\"lines\":[{\"productId\":$id,\"quantity\":2}]}" >/dev/null
   # Rejected orders (insufficient stock, unknown product) log at another level.
-  curl -sS -o /dev/null -X POST "$api/orders" -H 'Content-Type: application/json' \
+  curl -sS -o /dev/null -X POST "$api/orders" "${client[@]}" -H 'Content-Type: application/json' \
     -d "{\"lines\":[{\"productId\":$id,\"quantity\":999}]}" || true
-  curl -sS -o /dev/null -X POST "$api/orders" -H 'Content-Type: application/json' \
+  curl -sS -o /dev/null -X POST "$api/orders" "${client[@]}" -H 'Content-Type: application/json' \
     -d '{"lines":[{"productId":999999999,"quantity":1}]}' || true
   sleep 1
   # The exact Accept header that makes Quarkus answer OpenMetrics, the only format carrying exemplars.

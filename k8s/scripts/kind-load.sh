@@ -27,6 +27,11 @@ case "$KIND_CA_FILE" in
 esac
 [ -f "$truststore" ] || { echo "error: no truststore $truststore: run make kind-ca" >&2; exit 1; }
 
+# Writes authenticate with the cluster's keys (Secret shop-api-credentials, README "Authentication").
+SHOP_ADMIN_KEY="$(kubectl_kind -n "$NAMESPACE" get secret shop-api-credentials -o jsonpath='{.data.admin}' | base64 -d)"
+SHOP_CLIENT_KEY="$(kubectl_kind -n "$NAMESPACE" get secret shop-api-credentials -o jsonpath='{.data.client}' | base64 -d)"
+export SHOP_ADMIN_KEY SHOP_CLIENT_KEY
+
 mkdir -p "$(dirname "$KIND_LOAD_LOG")"
 printf '%-8s %-9s %-7s %-5s %s\n' time replicas desired ready "cpu%/request" | tee "$KIND_LOAD_LOG"
 

@@ -9,6 +9,9 @@
 #                           errorRate=1 must fail the Maven build on the failed-requests gate, and with chaos latency
 #                           (20 % of calls 1.5 s late) on the p95 and p99 gates
 #
+# Writes authenticate (README "Authentication"): Gatling reads the keys from SHOP_ADMIN_KEY and SHOP_CLIENT_KEY. The
+# local service's are exported here; `load` takes compose's (compose/.secrets, made by make up) when they are unset.
+#
 # The local service runs on API_PORT (28080), MGMT_PORT (29000), PG_PORT (15434) through
 # src/test/scripts/local-service.sh, so it never collides with a service on the usual ports.
 set -euo pipefail
@@ -65,6 +68,7 @@ gatling_opts() {
 
 cmd_load() {
   local profile=${PROFILE:-smoke} base_url=${BASE_URL:-http://localhost:8080} rc=0
+  use_keys compose/.secrets/credentials
   need java "install a JDK 17 or newer"
   need mvn "install Apache Maven 3.8 or newer"
   [ -z "${GATLING_TRUSTSTORE:-}" ] || [ -f "$GATLING_TRUSTSTORE" ] || die "GATLING_TRUSTSTORE $GATLING_TRUSTSTORE does not exist (make kind-ca writes the kind edge's)"
@@ -88,6 +92,16 @@ cmd_load() {
 # ---- the local packaged service ------------------------------------------------------------------------------------
 # Each target gets a fresh database in its own state directory: the catalog grows with every run (admins create
 # products), and searches scan it, so a reused database would make figures drift from run to run.
+# Exports SHOP_ADMIN_KEY and SHOP_CLIENT_KEY from the key files in $1 (local-service.sh's or compose's), unless set.
+use_keys() {
+  local role var
+  for role in admin client; do
+    var="SHOP_$(tr '[:lower:]' '[:upper:]' <<<"$role")_KEY"
+    if [ -z "${!var:-}" ] && [ -f "$1/$role" ]; then
+      export "$var=$(cat "$1/$role")"
+    fi
+  done
+}
 service_started=""
 start_service() {
   [ -f target/quarkus-app/quarkus-run.jar ] || die "target/quarkus-app/quarkus-run.jar not found: run 'make build' first"
@@ -98,6 +112,8 @@ start_service() {
   # Set before starting: a start that fails after PostgreSQL is up must still stop it on exit.
   service_started=yes
   "$LOCAL_SERVICE" start
+  unset SHOP_ADMIN_KEY SHOP_CLIENT_KEY
+  use_keys "$LOCAL_DIR/auth/credentials"
 }
 stop_service() {
   if [ -n "$service_started" ]; then

@@ -109,8 +109,8 @@ def measure(metric, args):
 class Load:
     """API traffic in a background thread (verify_live's rounds: every route, 2xx and 4xx), a short pause per round."""
 
-    def __init__(self):
-        self.traffic = live.Traffic()
+    def __init__(self, local_dir):
+        self.traffic = live.Traffic(local_dir)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
@@ -232,7 +232,7 @@ def main():
                     failures.append(f"{name}: {template} failed only {fails} measurement(s); the run needs "
                                     f"{m['failure_limit'] + 1} to abort the canary")
 
-        with Load() as load:
+        with Load(env["LOCAL_DIR"]) as load:
             log("warm-up: 20 s of traffic (JIT), not judged")
             time.sleep(20)
             log("phase clean: no faults")

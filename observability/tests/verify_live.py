@@ -24,6 +24,7 @@ import http.server as httpserver
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -95,13 +96,19 @@ def wait_for(what, fn, seconds):
 class Traffic:
     """Exercise every API route; counts responses per status so the run can be judged."""
 
-    def __init__(self):
+    def __init__(self, local_dir):
         self.statuses = {}
+        # The keys local-service.sh made for this run (compose/scripts/api-keys.sh): writes authenticate.
+        self.keys = {}
+        for role in ("admin", "client"):
+            with open(os.path.join(local_dir, "auth", "credentials", role), encoding="utf-8") as f:
+                self.keys[role] = f.read().strip()
         self.run_id = str(int(time.time()))
         self.seq = 0
 
-    def call(self, method, path, body=None):
-        status, _, data = http(method, API + path, body)
+    def call(self, method, path, body=None, role=None, token=None):
+        token = token or (self.keys[role] if role else None)
+        status, _, data = http(method, API + path, body, {"Authorization": f"Bearer {token}"} if token else None)
         self.statuses[status] = self.statuses.get(status, 0) + 1
         try:
             return status, json.loads(data) if data else None
@@ -113,23 +120,28 @@ class Traffic:
         sku = f"LIVE-{self.run_id}-{self.seq}"
         status, p = self.call("POST", "/api/products", {"sku": sku, "name": f"Item {self.seq}",
                                                         "description": "live verification", "priceCents": 250,
-                                                        "stock": 3})
+                                                        "stock": 3}, role="admin")
         if status != 201 or not p:
             return
         pid = p["id"]
         self.call("GET", f"/api/products/{pid}")
         self.call("GET", "/api/products?page=0&size=5&q=Item")
         self.call("PUT", f"/api/products/{pid}", {"sku": sku, "name": f"Item {self.seq} v2", "priceCents": 300,
-                                                   "stock": 3})
-        status, order = self.call("POST", "/api/orders", {"lines": [{"productId": pid, "quantity": 2}]})
+                                                   "stock": 3}, role="admin")
+        status, order = self.call("POST", "/api/orders", {"lines": [{"productId": pid, "quantity": 2}]}, role="client")
         if status == 201 and order:
             self.call("GET", f"/api/orders/{order['id']}")
-        self.call("POST", "/api/orders", {"lines": [{"productId": pid, "quantity": 50}]})       # 409
-        self.call("POST", "/api/orders", {"lines": [{"productId": 987654321, "quantity": 1}]})  # 422
-        self.call("POST", "/api/products", {"sku": "", "name": "", "priceCents": -1, "stock": -1})  # 400
+        self.call("POST", "/api/orders", {"lines": [{"productId": pid, "quantity": 50}]}, role="client")       # 409
+        self.call("POST", "/api/orders", {"lines": [{"productId": 987654321, "quantity": 1}]}, role="client")  # 422
+        self.call("POST", "/api/products", {"sku": "", "name": "", "priceCents": -1, "stock": -1}, role="admin")  # 400
         self.call("GET", "/api/products/987654321")                                             # 404
+        # Refused writes, one of each shop_auth_failures_total reason: 401 missing, malformed, unknown_key; 403.
+        self.call("DELETE", f"/api/products/{pid}")
+        self.call("DELETE", f"/api/products/{pid}", token="not-a-key")
+        self.call("DELETE", f"/api/products/{pid}", token="shop_" + secrets.token_urlsafe(32))
+        self.call("DELETE", f"/api/products/{pid}", role="client")
         if self.seq % 3 == 0:
-            self.call("DELETE", f"/api/products/{pid}")
+            self.call("DELETE", f"/api/products/{pid}", role="admin")
 
     def run_for(self, seconds):
         end = time.time() + seconds
@@ -313,7 +325,7 @@ def main():
             log(f"Prometheus 3.x Accept header -> {ctype}")
             passed += 1
 
-        traffic = Traffic()
+        traffic = Traffic(env["LOCAL_DIR"])
         log("traffic: normal CRUD and orders")
         traffic.run_for(15)
         log("traffic: chaos latency 300 ms on half of the API requests")
@@ -329,7 +341,7 @@ def main():
                 subprocess.run(["jcmd", f.read().strip(), "GC.run"], check=False, stdout=subprocess.DEVNULL)
         traffic.run_for(10)
         log(f"traffic done: responses by status {dict(sorted(traffic.statuses.items()))}")
-        for code in (200, 201, 409, 422, 500):
+        for code in (200, 201, 401, 403, 409, 422, 500):
             if not traffic.statuses.get(code):
                 failures.append(f"traffic produced no HTTP {code}")
 

@@ -151,6 +151,7 @@ measure_pgbench() {
 
 new_product() {
   curl -fsS -X POST "http://127.0.0.1:$API_PORT/api/products" -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $(cat "$LOCAL_DIR/auth/credentials/admin")" \
     -d "{\"sku\":\"BENCH-$RANDOM$RANDOM\",\"name\":\"Bench\",\"priceCents\":100,\"stock\":1}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
 }

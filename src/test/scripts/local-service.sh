@@ -14,6 +14,8 @@
 # 0.1), and any QUARKUS_* / DEPLOYMENT_ENVIRONMENT variable, passed
 # through to the service (e.g. QUARKUS_OTEL_SDK_DISABLED=true, QUARKUS_OTEL_TRACES_SAMPLER_ARG=0.1).
 # READY_TIMEOUT (60): seconds to wait for the service's readiness (and for a restored database's recovery).
+# API keys: the service reads SHOP_API_KEYS_FILE; unset, `start` makes keys once in $LOCAL_DIR/auth (compose/scripts/api-keys.sh)
+# and uses them: callers that write read the plain keys from $LOCAL_DIR/auth/credentials/admin and .../client.
 # PG_OPTS adds server settings to PostgreSQL's command line (e.g. "-c archive_mode=on", used by the restore drill).
 # Fixed ports used by the make targets all sit below 32768, outside Linux's ephemeral range (32768-60999), so an
 # outgoing connection's local port can never be holding one of them when a server binds.
@@ -132,6 +134,7 @@ start_service() {
   for p in "$API_PORT" "$MGMT_PORT"; do
     port_in_use "$p" && die "port $p on 127.0.0.1 is already in use (another service instance?); stop it or set API_PORT/MGMT_PORT"
   done
+  compose/scripts/api-keys.sh "$LOCAL_DIR/auth" >/dev/null
   echo "local-service: service on 127.0.0.1:$API_PORT (management $MGMT_PORT), log $SERVICE_LOG"
   # Flyway's first connection goes through the pool, whose acquisition timeout is 3 s (application.properties):
   # on a loaded machine (2 cores at load 30) opening it can take longer, and with no retry the service exits
@@ -143,6 +146,7 @@ start_service() {
   QUARKUS_MANAGEMENT_PORT=$MGMT_PORT QUARKUS_MANAGEMENT_HOST=127.0.0.1 \
   QUARKUS_DATASOURCE_JDBC_URL=${QUARKUS_DATASOURCE_JDBC_URL:-jdbc:postgresql://127.0.0.1:$PG_PORT/shop} \
   QUARKUS_DATASOURCE_USERNAME=${QUARKUS_DATASOURCE_USERNAME:-shop} QUARKUS_DATASOURCE_PASSWORD=${QUARKUS_DATASOURCE_PASSWORD:-shop} \
+  SHOP_API_KEYS_FILE=${SHOP_API_KEYS_FILE:-$LOCAL_DIR/auth/shop/api-keys} \
     nohup "${JAVA:-java}" ${JAVA_OPTS:-} -jar "$JAR" >"$SERVICE_LOG" 2>&1 &
   echo $! > "$SERVICE_PID"
   local launched now

@@ -12,7 +12,7 @@ import java.util.Locale;
  * What each knob means for each profile is in {@link LoadProfile} and in loadtest/README.md.
  */
 record Settings(LoadProfile profile, String baseUrl, Integer users, Double rps, Duration duration, Integer steps,
-                Path summaryFile) {
+                Path summaryFile, String adminKey, String clientKey) {
 
     static Settings fromSystemProperties() {
         String profileName = System.getProperty("profile", "smoke").trim().toLowerCase(Locale.ROOT);
@@ -26,7 +26,22 @@ record Settings(LoadProfile profile, String baseUrl, Integer users, Double rps, 
         requireLoopback(baseUrl, Boolean.getBoolean("allowRemoteTarget"));
         return new Settings(profile, baseUrl,
                 intOrNull("users"), doubleOrNull("rps"), durationOrNull("duration"), intOrNull("steps"),
-                Path.of(System.getProperty("summaryFile", "target/loadtest-summary.properties")));
+                Path.of(System.getProperty("summaryFile", "target/loadtest-summary.properties")),
+                apiKey("SHOP_ADMIN_KEY", "admin"), apiKey("SHOP_CLIENT_KEY", "client"));
+    }
+
+    /**
+     * An API key from the environment (never a system property: those show in process listings and Maven's logs).
+     * Every profile writes (seeding creates products, admins edit them, buyers order), so a missing key stops the run
+     * before the first request.
+     */
+    private static String apiKey(String variable, String role) {
+        String key = System.getenv(variable);
+        if (key == null || key.isBlank()) {
+            throw new IllegalArgumentException(variable + " is not set: the load test writes, which needs the " + role
+                    + " API key (make credential ROLE=" + role + "; make capacity, test-load and load against compose set it)");
+        }
+        return key.strip();
     }
 
     int usersOr(int fallback) {

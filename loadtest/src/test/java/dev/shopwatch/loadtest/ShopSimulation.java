@@ -72,13 +72,22 @@ public class ShopSimulation extends Simulation {
             .shareConnections();
 
     // ---- One chain per user action ------------------------------------------------------------------------------
+    // Writes carry the API key of their role (README "Authentication"): catalog writes admin, orders client.
+    private HttpRequestActionBuilder asAdmin(HttpRequestActionBuilder request) {
+        return request.header("Authorization", "Bearer " + settings.adminKey());
+    }
+
+    private HttpRequestActionBuilder asClient(HttpRequestActionBuilder request) {
+        return request.header("Authorization", "Bearer " + settings.clientKey());
+    }
+
     private static final String PRODUCT_BODY = """
             {"sku":#{sku.jsonStringify()},"name":#{name.jsonStringify()},"description":"created by the load test",\
             "priceCents":#{priceCents},"stock":#{stock}}""";
 
     /** Seeding: one product of the run's own catalog, remembered for the personas. */
     private final ChainBuilder seedProduct = measured(
-            http("seed product").post("/api/products").body(StringBody(PRODUCT_BODY)),
+            asAdmin(http("seed product").post("/api/products").body(StringBody(PRODUCT_BODY))),
             List.of(201), jsonPath("$.id").ofLong().saveAs("seededId"))
             .exec(session -> {
                 if (session.contains("seededId")) {
@@ -104,7 +113,7 @@ public class ShopSimulation extends Simulation {
     /** 201 placed, or 409 insufficient stock (as problem+json): both are correct answers under contention. */
     private final ChainBuilder placeOrder = exec(session -> session.remove("orderId"))
             .exec(measured(
-                    http("place order").post("/api/orders")
+                    asClient(http("place order").post("/api/orders"))
                             .body(StringBody("{\"lines\":[{\"productId\":#{productId},\"quantity\":#{quantity}}]}"))
                             .checkIf((response, session) -> response.status().code() == 409)
                             .then(jsonPath("$.status").ofInt().is(409), jsonPath("$.title").exists()),
@@ -124,14 +133,14 @@ public class ShopSimulation extends Simulation {
     private final ChainBuilder createProduct = exec(session -> session.remove("newId"))
             .feed(catalog.newProductFeeder())
             .exec(measured(
-                    http("create product").post("/api/products").body(StringBody(PRODUCT_BODY)),
+                    asAdmin(http("create product").post("/api/products")).body(StringBody(PRODUCT_BODY)),
                     List.of(201), jsonPath("$.id").ofLong().saveAs("newId")));
 
     /** The admin reprices what they just created (PUT replaces the whole product). */
     private final ChainBuilder updateProduct = doIf(session -> session.contains("newId")).then(
             exec(session -> session.set("newPriceCents", session.getLong("priceCents") + 50))
                     .exec(measured(
-                            http("update product").put("/api/products/#{newId}").body(StringBody("""
+                            asAdmin(http("update product").put("/api/products/#{newId}")).body(StringBody("""
                                     {"sku":#{sku.jsonStringify()},"name":#{name.jsonStringify()},\
                                     "description":"repriced by the load test","priceCents":#{newPriceCents},"stock":#{stock}}""")),
                             List.of(200), jsonPath("$.priceCents").exists())));
@@ -139,7 +148,7 @@ public class ShopSimulation extends Simulation {
     /** Puts a hot product's stock back, so buyers keep competing for it for the whole run. */
     private final ChainBuilder restockHotProduct = feed(catalog.restockFeeder())
             .exec(measured(
-                    http("restock hot product").put("/api/products/#{restockId}").body(StringBody("""
+                    asAdmin(http("restock hot product").put("/api/products/#{restockId}")).body(StringBody("""
                             {"sku":#{restockSku.jsonStringify()},"name":#{restockName.jsonStringify()},\
                             "description":"restocked by the load test","priceCents":#{restockPrice},"stock":#{restockStock}}""")),
                     List.of(200)));
