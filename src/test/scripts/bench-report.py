@@ -200,6 +200,8 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
         figure(f"by_id_{t}_service_cpu_us", f"GET by id, {name}: service CPU/request", case, "service_cpu_us", "µs", "{:.0f}")
         figure(f"by_id_{t}_rps", f"GET by id, {name}: req/s", case, "rps", "req/s", "{:.0f}")
         figure(f"by_id_{t}_p99_ms", f"GET by id, {name}: p99", case, "p99_ms", "ms", "{:.1f}")
+    figure("by_id_auth_service_cpu_us", "GET by id, tracing off, valid API key (proactive auth): service CPU/request", "auth",
+           "service_cpu_us", "µs", "{:.0f}")
     figure("by_id_100_pg_cpu_us", "GET by id, tracing 100 %: PostgreSQL CPU/request", "tracing-100", "pg_cpu_us", "µs", "{:.0f}")
     figure("search_pg_cpu_us", f"GET ?q= over {rows} rows: PostgreSQL CPU/request", "search", "pg_cpu_us", "µs", "{:.0f}")
     figure("search_service_cpu_us", "GET ?q=: service CPU/request", "search", "service_cpu_us", "µs", "{:.0f}")
@@ -244,6 +246,13 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
         if base and cpu:
             derived[f"tracing_{t}_overhead"] = round(cpu / base - 1, 3)
             table.append((f"tracing {t} % over off, service CPU/request", f"{cpu / base - 1:+.0%}"))
+    auth = figures.get("by_id_auth_service_cpu_us")
+    if base and auth:
+        # Both figures come from rounds that agree within AGREEMENT: a difference smaller than that share of the
+        # base is within the noise of the method.
+        derived["auth_cost_us"] = round(auth - base, 1)
+        table.append(("API-key authentication, service CPU/request over tracing off",
+                      f"{auth - base:+.0f} µs (noise of the method: ±{AGREEMENT * base:.0f} µs)"))
     if figures.get("by_id_100_rps") and figures.get("pgbench_tps"):
         ratio = figures["by_id_100_rps"] / figures["pgbench_tps"]
         derived["by_id_100_rps_over_pgbench_tps"] = round(ratio, 3)

@@ -6,6 +6,9 @@
 #   - GET /api/products/{id} with tracing off (SDK disabled), sampled at 10 % and at 100 %, spans exported over
 #     OTLP/HTTP to a local sink (otlp-sink.py), driven by wrk;
 #   - GET /api/products?q=... over SEARCH_ROWS products: PostgreSQL CPU per search request;
+#   - the by-id read with tracing off and a valid API key under proactive authentication, so every request pays for
+#     the key (header, SHA-256, comparison with each stored hash, identity): against tracing off without a key, the
+#     cost of authentication per request (README "Authentication");
 # and then start to ready START_RUNS times with the JDK and JVM flags of the container image (Dockerfile
 # ENTRYPOINT, its AOT cache trained by src/main/docker/aot-train.sh exactly as the image build does).
 # CPU per request is utime+stime from /proc over the measured window divided by the requests served: unlike
@@ -118,23 +121,27 @@ tracing_env() {
   esac
 }
 
-# Drive URL until WARMUP seconds and WARMUP_REQUESTS requests have passed, or WARMUP_MAX seconds; prints the count.
+# Drive URL (with an extra request header when a second argument is given) until WARMUP seconds and WARMUP_REQUESTS
+# requests have passed, or WARMUP_MAX seconds; prints the count.
 warm_up() {
   local url=$1 start=$SECONDS n=0
+  local header=(); [ -z "${2:-}" ] || header=(-H "$2")
   while [ $((SECONDS - start)) -lt "$WARMUP" ] ||
         { [ "$n" -lt "$WARMUP_REQUESTS" ] && [ $((SECONDS - start)) -lt "$WARMUP_MAX" ]; }; do
-    n=$((n + $(wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "$url" | awk '/requests in/ {print $1}')))
+    n=$((n + $(wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "${header[@]}" "$url" | awk '/requests in/ {print $1}')))
   done
   echo "$n"
 }
 
-# wrk over one URL for the measured window, with service and PostgreSQL CPU; appends one JSON line to $RAW.
+# wrk over one URL (optional 4th argument: a request header) for the measured window, with service and PostgreSQL
+# CPU; appends one JSON line to $RAW.
 measure_wrk() {
   local round=$1 case=$2 url=$3 pid s0 s1 p0 p1 out warm
+  local header=(); [ -z "${4:-}" ] || header=(-H "$4")
   pid=$(service_pid)
-  warm=$(warm_up "$url")
+  warm=$(warm_up "$url" "${4:-}")
   s0=$(proc_ticks "$pid"); p0=$(pg_ticks)
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url")
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "$url")
   s1=$(proc_ticks "$pid"); p1=$(pg_ticks)
   python3 "$SCRIPTS/bench-report.py" wrk-line "$round" "$case" "$clk_tck" "$((s1 - s0))" "$((p1 - p0))" \
     "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")" "$warm" <<<"$out" >> "$RAW"
@@ -205,7 +212,7 @@ fi
 
 # ---- the rounds ---------------------------------------------------------------------------------------------
 : > "$RAW"
-cases=(pgbench off 10 100 search)
+cases=(pgbench off 10 100 search auth)
 for round in $(seq 1 "$ROUNDS"); do
   for i in "${!cases[@]}"; do
     c=${cases[$(((i + round - 1) % ${#cases[@]}))]}
@@ -213,6 +220,9 @@ for round in $(seq 1 "$ROUNDS"); do
     case $c in
       pgbench) measure_pgbench "$round" ;;
       search) restart "$(tracing_env 100)" >/dev/null; measure_wrk "$round" search "$search" ;;
+      # Proactive: the read then authenticates the key too (by default only writes do, README "Authentication").
+      auth) restart "$(tracing_env off)" QUARKUS_HTTP_AUTH_PROACTIVE=true >/dev/null
+            measure_wrk "$round" auth "$by_id" "Authorization: Bearer $(cat "$LOCAL_DIR/auth/credentials/admin")" ;;
       *) restart "$(tracing_env "$c")" >/dev/null; measure_wrk "$round" "tracing-$c" "$by_id" ;;
     esac
   done

@@ -78,13 +78,14 @@ class ImageStartsFromAnAotCache(unittest.TestCase):
 class ReportCase(unittest.TestCase):
     """Runs bench-report.py's report on made-up raw lines; every case of every round gets the given figures."""
 
-    def report(self, cpu_by_round, warmup=40000, aot_used=(True, True, True), ready_s=0.9):
+    def report(self, cpu_by_round, warmup=40000, aot_used=(True, True, True), ready_s=0.9, auth_us=12.0):
         lines = []
         for rnd, cpu in enumerate(cpu_by_round, start=1):
             lines.append({"case": "pgbench", "round": rnd, "tps": 30000.0, "pg_cpu_us": 50.0})
-            for case in ("tracing-off", "tracing-10", "tracing-100", "search"):
+            for case in ("tracing-off", "tracing-10", "tracing-100", "search", "auth"):
                 lines.append({"case": case, "round": rnd, "requests": 1000, "rps": 5000.0, "p50_ms": 1.0,
-                              "p99_ms": 5.0, "non_2xx": 0, "socket_errors": "", "service_cpu_us": cpu,
+                              "p99_ms": 5.0, "non_2xx": 0, "socket_errors": "",
+                              "service_cpu_us": cpu + (auth_us if case == "auth" else 0.0),
                               "pg_cpu_us": 60.0, "rss_mib": 200.0, "warmup_requests": warmup})
             lines.append({"case": "start", "round": rnd, "ready_s": ready_s, "cpu_s": 1.5, "started_in_s": 0.6,
                           "aot_cache_used": aot_used[rnd - 1],
@@ -109,6 +110,14 @@ class ReportPublishesOnlyAgreeingRounds(ReportCase):
         self.assertAlmostEqual(summary["figures"]["by_id_off_service_cpu_us"], 205.0)
         self.assertEqual(summary["disagree"], {})
         self.assertNotIn("NOT PUBLISHED", stdout)
+
+    def test_auth_cost_is_the_keyed_read_over_the_plain_one(self):
+        stdout, summary = self.report([200.0, 205.0, 210.0], auth_us=12.0)
+        self.assertAlmostEqual(summary["derived"]["auth_cost_us"], 12.0)
+        self.assertRegex(stdout, r"API-key authentication, service CPU/request over tracing off +\| \+12 µs")
+        script = (ROOT / "src/test/scripts/bench.sh").read_text(encoding="utf-8")
+        self.assertIn("QUARKUS_HTTP_AUTH_PROACTIVE=true", script, "without proactive auth a read never checks the key")
+        self.assertRegex(script, r'measure_wrk "\$round" auth "\$by_id" "Authorization: Bearer ')
 
     def test_rounds_more_than_ten_percent_apart_are_withheld(self):
         stdout, summary = self.report([200.0, 205.0, 240.0])
