@@ -22,7 +22,8 @@ up: ## Build the image, start the whole stack, wait until every container is hea
 	@$(COMPOSE_STACK) wait $(UP_TIMEOUT)
 	@$(COMPOSE_STACK) urls
 
-# `make credential ROLE=client`; KIND=1 reads the kind cluster's Secret instead (namespace CREDENTIAL_NAMESPACE).
+# `make credential ROLE=client`; KIND=1 reads the kind cluster's Secret shop-api-credentials instead (namespace
+# CREDENTIAL_NAMESPACE), which k8s/scripts/kind-secrets.sh made at deploy time (k8s/tests/secrets.test.mjs reads it so).
 ROLE ?= admin
 CREDENTIAL_NAMESPACE ?= shop
 
@@ -30,7 +31,9 @@ CREDENTIAL_NAMESPACE ?= shop
 credential: ## Print a working API key: make credential ROLE=admin|client (compose, made by make up); KIND=1 for the kind cluster's
 	@case "$(ROLE)" in admin|client) ;; *) echo "credential: ROLE must be admin or client, not '$(ROLE)'" >&2; exit 2 ;; esac
 	@if [ -n "$(KIND)" ]; then \
-	  kubectl --context kind-$${KIND_CLUSTER:-shop} -n $(CREDENTIAL_NAMESPACE) get secret shop-api-credentials -o jsonpath='{.data.$(ROLE)}' | base64 -d && echo; \
+	  key=$$(kubectl --context kind-$${KIND_CLUSTER:-shop} -n $(CREDENTIAL_NAMESPACE) get secret shop-api-credentials -o jsonpath='{.data.$(ROLE)}') \
+	    && [ -n "$$key" ] || { echo "credential: no $(ROLE) key in Secret $(CREDENTIAL_NAMESPACE)/shop-api-credentials of kind-$${KIND_CLUSTER:-shop} (make kind-deploy makes it with k8s/scripts/kind-secrets.sh)" >&2; exit 1; }; \
+	  printf '%s' "$$key" | base64 -d && echo; \
 	else $(COMPOSE_DIR)/scripts/api-keys.sh $(COMPOSE_DIR)/.secrets $(ROLE); fi
 
 .PHONY: down

@@ -100,6 +100,8 @@ urls() {
 The stack is up (all bound to 127.0.0.1):
   Grafana      http://127.0.0.1:$(setting GRAFANA_HOST_PORT)/   (anonymous: Viewer; admin: $(setting GRAFANA_ADMIN_USER) / see GRAFANA_ADMIN_PASSWORD in compose/.env)
   Shop API     http://127.0.0.1:$(setting SHOP_HOST_PORT)/api/products   (OpenAPI UI: /q/swagger-ui)
+               reads are public; writes send Authorization: Bearer <key>, the key from
+               make -s credential ROLE=admin (catalog) or ROLE=client (orders)   (README "Authentication")
   Prometheus   http://127.0.0.1:$(setting PROMETHEUS_HOST_PORT)/
   Alertmanager http://127.0.0.1:$(setting ALERTMANAGER_HOST_PORT)/   (alerts, silences)
   Inbox        http://127.0.0.1:$(setting MAILPIT_HOST_PORT)/   (Mailpit: the alert e-mails; webhook calls: make logs SERVICE=webhook-sink)

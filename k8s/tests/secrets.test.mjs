@@ -185,6 +185,29 @@ describe("kind-secrets.sh against a stub kubectl", () => {
     assert.deepEqual(lines, [`admin admin ${sha256(admin)}`, `client client ${sha256(client)}`]);
   });
 
+  test("make credential KIND=1 prints the keys kind-secrets.sh made, whose hashes the shop's key file holds", () => {
+    const stub = secretStub();
+    assert.equal(run(["ensure", "shop"], kindBuild(), stub.env).status, 0);
+    const keyFile = stub.data("shop", "shop-api-keys", "api-keys");
+    for (const role of ["admin", "client"]) {
+      const r = spawnSync("make", ["-s", "--no-print-directory", "credential", `ROLE=${role}`, "KIND=1"], {
+        cwd: join(K8S, ".."), encoding: "utf8", env: { ...process.env, ...stub.env, KIND_CLUSTER: "shop" },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const printed = r.stdout.trim();
+      assert.equal(printed, stub.data("shop", "shop-api-credentials", role));
+      assert.match(keyFile, new RegExp(`^\\S+ ${role} ${sha256(printed)}$`, "m"));
+    }
+    // kubectl prints nothing and exits 0 for a data key the Secret lacks: the target must still refuse.
+    const credentials = join(stub.dir, "secrets/shop/shop-api-credentials.yaml");
+    writeFileSync(credentials, readFileSync(credentials, "utf8").replace(/^  admin: .*\n/m, ""));
+    const missing = spawnSync("make", ["-s", "--no-print-directory", "credential", "ROLE=admin", "KIND=1"], {
+      cwd: join(K8S, ".."), encoding: "utf8", env: { ...process.env, ...stub.env, KIND_CLUSTER: "shop" },
+    });
+    assert.notEqual(missing.status, 0, "a Secret without the key printed an empty credential");
+    assert.match(missing.stderr, /credential: no admin key in Secret shop\/shop-api-credentials/);
+  });
+
   test("a lost key file is made again from the existing keys, which stay as they are", () => {
     const stub = secretStub();
     assert.equal(run(["ensure", "shop"], kindBuild(), stub.env).status, 0);
