@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.shopwatch.support.TestKeys;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +38,25 @@ class ApiKeysTest {
         });
         assertThat(keys.find(TestKeys.generate())).isEmpty();
         assertThat(keys.find(A + "x")).isEmpty();
+    }
+
+    @Test
+    void everyStoredHashIsComparedInFullWhereverTheKeyMatches() {
+        String c = TestKeys.generate();
+        ApiKeys keys = keys("a admin " + TestKeys.sha256Hex(A), "b client " + TestKeys.sha256Hex(B), "c client " + TestKeys.sha256Hex(c));
+        for (String presented : List.of(A, B, c, TestKeys.generate())) {
+            List<String> compared = new ArrayList<>();
+            Optional<ApiKeys.Entry> found = keys.find(presented, (p, stored) -> {
+                assertThat(p).hasSize(32);
+                assertThat(stored).hasSize(32);
+                compared.add(HexFormat.of().formatHex(stored));
+                return MessageDigest.isEqual(p, stored);
+            });
+            // No early exit: the time taken must not say which line (if any) matched.
+            assertThat(compared).as("hashes compared for a key matching %s", found.map(ApiKeys.Entry::id).orElse("nothing"))
+                    .containsExactly(TestKeys.sha256Hex(A), TestKeys.sha256Hex(B), TestKeys.sha256Hex(c));
+        }
+        assertThat(keys.find(c)).hasValueSatisfying(e -> assertThat(e.id()).isEqualTo("c"));
     }
 
     @Test
