@@ -92,10 +92,11 @@ class AuthTest {
     void missingCredentialIs401WithChallengeAndCountedAsMissing() {
         double before = failures("missing");
         assertUnauthorized(postProduct(given(), PRODUCT));
+        assertUnauthorized(given().contentType(ContentType.JSON).body(PRODUCT).when().put("/api/products/1").then());
         assertUnauthorized(given().when().delete("/api/products/1").then());
         assertUnauthorized(given().contentType(ContentType.JSON).body(Map.of("lines", List.of(Map.of("productId", 1, "quantity", 1))))
                 .when().post("/api/orders").then());
-        assertThat(failures("missing")).isEqualTo(before + 3);
+        assertThat(failures("missing")).isEqualTo(before + 4);
     }
 
     @Test
@@ -126,10 +127,11 @@ class AuthTest {
     void wrongRoleIs403CountedAsForbidden() {
         double before = failures("forbidden");
         assertProblem(postProduct(asClient(), PRODUCT), 403, "forbidden");
+        assertProblem(asClient().contentType(ContentType.JSON).body(PRODUCT).when().put("/api/products/1").then(), 403, "forbidden");
         assertProblem(asClient().when().delete("/api/products/1").then(), 403, "forbidden");
         assertProblem(asAdmin().contentType(ContentType.JSON).body(Map.of("lines", List.of(Map.of("productId", 1, "quantity", 1))))
                 .when().post("/api/orders").then(), 403, "forbidden");
-        assertThat(failures("forbidden")).isEqualTo(before + 3);
+        assertThat(failures("forbidden")).isEqualTo(before + 4);
     }
 
     @Test
@@ -214,12 +216,14 @@ class AuthTest {
     @Test
     void openApiDeclaresTheSchemeAndTheSecuredOperations() {
         var doc = given().accept(ContentType.JSON).when().get("/q/openapi?format=json").then().statusCode(200).extract().jsonPath();
+        assertThat(doc.getMap("components.securitySchemes")).as("one security scheme").containsOnlyKeys("apiKey");
         assertThat(doc.getString("components.securitySchemes.apiKey.type")).isEqualTo("http");
         assertThat(doc.getString("components.securitySchemes.apiKey.scheme")).isEqualTo("bearer");
         for (String op : List.of("paths.'/api/products'.post", "paths.'/api/products/{id}'.put", "paths.'/api/products/{id}'.delete",
                 "paths.'/api/orders'.post")) {
             assertThat(doc.getList(op + ".security")).as(op + ".security").isNotEmpty();
-            assertThat(doc.getMap(op + ".responses")).as(op + ".responses").containsKeys("401", "403");
+            assertThat(doc.getMap(op + ".responses.'401'")).as(op + " 401").containsEntry("$ref", "#/components/responses/Unauthorized");
+            assertThat(doc.getMap(op + ".responses.'403'")).as(op + " 403").containsEntry("$ref", "#/components/responses/Forbidden");
         }
         assertThat(doc.getList("paths.'/api/products/{id}'.get.security")).as("reads are public").isNullOrEmpty();
     }

@@ -1,5 +1,6 @@
 package dev.shopwatch.platform;
 
+import static dev.shopwatch.support.Api.asAdmin;
 import static dev.shopwatch.support.Api.asClient;
 import static dev.shopwatch.support.Api.assertProblem;
 import static dev.shopwatch.support.Api.createProduct;
@@ -44,11 +45,11 @@ class DatabaseOutageTest {
             String product = "{\"sku\":\"" + uniqueSku("OUT") + "\",\"name\":\"Out\",\"priceCents\":1,\"stock\":1}";
             assertProblem(given().config(bounded).when().get("/api/products").then(), 503, "database-unavailable");
             assertProblem(given().config(bounded).when().get("/api/orders/1").then(), 503, "database-unavailable");
-            assertProblem(given().config(bounded).contentType("application/json").body(product)
+            assertProblem(asAdmin().config(bounded).contentType("application/json").body(product)
                     .when().post("/api/products").then(), 503, "database-unavailable");
-            assertProblem(given().config(bounded).contentType("application/json").body(product)
+            assertProblem(asAdmin().config(bounded).contentType("application/json").body(product)
                     .when().put("/api/products/" + id).then(), 503, "database-unavailable");
-            assertProblem(given().config(bounded).when().delete("/api/products/" + id).then(), 503, "database-unavailable");
+            assertProblem(asAdmin().config(bounded).when().delete("/api/products/" + id).then(), 503, "database-unavailable");
             given().config(bounded).when().get(management + "q/health/ready").then().statusCode(503).body("status", equalTo("DOWN"));
             given().config(bounded).when().get(management + "q/health/live").then().statusCode(200).body("status", equalTo("UP"));
         } finally {

@@ -5,6 +5,7 @@ import static io.restassured.RestAssured.given;
 
 import dev.shopwatch.support.Management;
 import dev.shopwatch.support.PostgresResource;
+import dev.shopwatch.support.TestKeys;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -23,23 +24,29 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(value = PostgresResource.class, restrictToAnnotatedClass = false)
 class EveryOperationTest {
 
-    private record Call(String method, String path, String body) {
+    /** One operation; {@code key} is the API key its role needs (null for the public reads), so each answer below is the one asked for, not 401. */
+    private record Call(String method, String path, String body, String key) {
     }
 
     private static final String PRODUCT = "{\"sku\":\"EVERY-1\",\"name\":\"Every\",\"priceCents\":1,\"stock\":1}";
     private static final String ORDER = "{\"lines\":[{\"productId\":1,\"quantity\":1}]}";
     /** One call per documented operation (ids need not exist: each answer below comes before any look-up). */
     private static final List<Call> OPERATIONS = List.of(
-            new Call("GET", "/api/products", null),
-            new Call("POST", "/api/products", PRODUCT),
-            new Call("GET", "/api/products/1", null),
-            new Call("PUT", "/api/products/1", PRODUCT),
-            new Call("DELETE", "/api/products/1", null),
-            new Call("POST", "/api/orders", ORDER),
-            new Call("GET", "/api/orders/1", null));
+            new Call("GET", "/api/products", null, null),
+            new Call("POST", "/api/products", PRODUCT, TestKeys.admin()),
+            new Call("GET", "/api/products/1", null, null),
+            new Call("PUT", "/api/products/1", PRODUCT, TestKeys.admin()),
+            new Call("DELETE", "/api/products/1", null, TestKeys.admin()),
+            new Call("POST", "/api/orders", ORDER, TestKeys.client()),
+            new Call("GET", "/api/orders/1", null, null));
+
+    private static RequestSpecification keyed(Call call) {
+        RequestSpecification spec = given();
+        return call.key() == null ? spec : spec.header("Authorization", "Bearer " + call.key());
+    }
 
     private static RequestSpecification json(Call call) {
-        RequestSpecification spec = given();
+        RequestSpecification spec = keyed(call);
         return call.body() == null ? spec : spec.contentType(ContentType.JSON).body(call.body());
     }
 
@@ -69,9 +76,9 @@ class EveryOperationTest {
         org.assertj.core.api.Assertions.assertThat(withBody).hasSize(3);
         String oversized = "{\"name\":\"" + "x".repeat(1024 * 1024) + "\"}";
         for (Call call : withBody) {
-            assertProblem(given().contentType(ContentType.TEXT).body("sku=EVERY-1").when().request(call.method(), call.path()).then(),
+            assertProblem(keyed(call).contentType(ContentType.TEXT).body("sku=EVERY-1").when().request(call.method(), call.path()).then(),
                     415, "unsupported-media-type");
-            assertProblem(given().contentType(ContentType.JSON).body(oversized).when().request(call.method(), call.path()).then(),
+            assertProblem(keyed(call).contentType(ContentType.JSON).body(oversized).when().request(call.method(), call.path()).then(),
                     413, "payload-too-large");
         }
     }
