@@ -1,6 +1,6 @@
 // k8s/scripts/kind-load.sh offline: kubectl and make are replaced by stubs on PATH (a cluster whose HPA goes
-// 2 -> 4 replicas, a load run of one second), and the timeline it writes must be what the CI's reader
-// (.github/scripts/hpa-timeline.sh) expects.
+// 2 -> 4 replicas and whose Secret shop-api-credentials holds the callers' keys, a load run of one second), and the
+// timeline it writes must be what the CI's reader (.github/scripts/hpa-timeline.sh) expects.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -21,6 +21,8 @@ function stubs(dir, loadExit) {
 case "$*" in
   *"get deployment shop -o jsonpath"*) echo -n 2 ;;
   *"get deployment shop"*) exit 0 ;;
+  *"-n shop get secret shop-api-credentials -o jsonpath={.data.admin}"*) printf 'stub-admin-key' | base64 ;;
+  *"-n shop get secret shop-api-credentials -o jsonpath={.data.client}"*) printf 'stub-client-key' | base64 ;;
   *"get horizontalpodautoscalers -o name"*) echo horizontalpodautoscaler.autoscaling/shop ;;
   *"get horizontalpodautoscaler.autoscaling/shop"*)
     n=$(cat "${counter}"); echo $((n + 1)) > "${counter}"
@@ -29,7 +31,7 @@ case "$*" in
 esac
 `,
   );
-  writeFileSync(join(dir, "make"), `#!/usr/bin/env bash\necho "make $* (truststore $GATLING_TRUSTSTORE)" >> "${join(dir, "make.log")}"\nsleep 1\nexit ${loadExit}\n`);
+  writeFileSync(join(dir, "make"), `#!/usr/bin/env bash\necho "make $* (truststore $GATLING_TRUSTSTORE, keys $SHOP_ADMIN_KEY $SHOP_CLIENT_KEY)" >> "${join(dir, "make.log")}"\nsleep 1\nexit ${loadExit}\n`);
   chmodSync(join(dir, "kubectl"), 0o755);
   chmodSync(join(dir, "make"), 0o755);
 }
@@ -49,7 +51,8 @@ function run(loadExit, { truststore = true } = {}) {
 test("kind-load.sh runs the stress profile through the edge over HTTPS, verified with the local CA, and records a timeline the CI can read", () => {
   const { dir, log, result } = run(0);
   assert.equal(result.status, 0, result.stderr);
-  assert.match(readFileSync(join(dir, "make.log"), "utf8"), new RegExp(`^make load PROFILE=stress BASE_URL=https://localhost \\(truststore ${join(dir, "ca.p12")}\\)$`, "m"));
+  assert.match(readFileSync(join(dir, "make.log"), "utf8"), new RegExp(`^make load PROFILE=stress BASE_URL=https://localhost \\(truststore ${join(dir, "ca.p12")}, keys stub-admin-key stub-client-key\\)$`, "m"),
+    "the load writes with the cluster's keys (Secret shop-api-credentials)");
   const timeline = readFileSync(log, "utf8");
   assert.match(timeline, /^\d\d:\d\d:\d\d +2 +2 +2 +40$/m);
   assert.match(timeline, /^\d\d:\d\d:\d\d +4 +4 +2 +85$/m);
