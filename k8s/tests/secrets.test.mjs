@@ -150,6 +150,17 @@ const sha256 = (s) => createHash("sha256").update(s).digest("hex");
 const KEY = /^shop_[A-Za-z0-9_-]{43}$/;
 
 describe("kind-secrets.sh against a stub kubectl", () => {
+  // One generator (Contract A): the ExternalSecrets of components/external-secrets are seeded by this script too.
+  test("kind-secrets.sh is the only generator: no other script, make file or workflow creates or edits a Secret", () => {
+    const files = execFileSync("git", ["ls-files", "k8s/scripts", ".github/workflows", "toolchain", "compose/scripts", "Makefile", "*.mk"], { cwd: join(K8S, ".."), encoding: "utf8" })
+      .split("\n")
+      .filter((f) => f && f !== "k8s/scripts/kind-secrets.sh" && !f.endsWith("secrets.list"));
+    assert.ok(files.some((f) => f.startsWith("k8s/scripts/kind-deploy")) && files.some((f) => f.startsWith(".github/workflows/")), "nothing to search");
+    const writes = /\b(create|patch|replace|edit)\s+secret\b|^\s*kind:\s*Secret\s*$/m;
+    assert.deepEqual(files.filter((f) => existsSync(join(K8S, "..", f)) && writes.test(readFileSync(join(K8S, "..", f), "utf8"))), []);
+    assert.match(readFileSync(SCRIPT, "utf8"), writes, "kind-secrets.sh itself no longer writes Secrets the way this test looks for");
+  });
+
   test("creates every planned Secret once, random, in the build's namespace; a second run keeps every value", () => {
     const stub = secretStub();
     const first = run(["ensure", "shop"], kindBuild(), stub.env);
