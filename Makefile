@@ -85,10 +85,10 @@ bench: build ## Benchmark: pgbench -S, GET by id at tracing off/10 %/100 %, sear
 	src/test/scripts/bench.sh
 
 .PHONY: test-bench
-test-bench: ## Seconds: the image starts from its trained AOT cache, make bench uses the image's JVM flags and withholds rounds that disagree; shellcheck of the bench scripts
+test-bench: ## Seconds: the image starts from its trained AOT cache, make bench and make capacity run the image's JVM (image-jvm.sh), make bench withholds rounds that disagree; shellcheck of their scripts
 	@$(REQUIRE) $@
 	python3 src/test/scripts/bench_test.py
-	shellcheck src/test/scripts/bench.sh src/main/docker/aot-train.sh
+	shellcheck src/test/scripts/bench.sh src/test/scripts/image-jvm.sh src/main/docker/aot-train.sh loadtest/scripts/loadtest.sh
 
 .PHONY: profile
 profile: build ## CPU flame graphs (SVG, async-profiler) of GET /api/products/{id} at tracing 100 %, 10 % and off, in target/bench/profiles

@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import { connectionBudget } from "./lib/policy.mjs";
 import { OVERLAYS } from "./expectations.mjs";
 import { appProperties, build, buildDirs, K8S, overlayOf, rel, REPO } from "./lib/render.mjs";
-import { capacityShape, deriveSizing, loadCapacity, millicores, sizingProblems } from "./lib/sizing.mjs";
+import { capacityShape, deriveSizing, loadCapacity, millicores, perCoreProblems, requestsPerCore, sizingProblems } from "./lib/sizing.mjs";
 
 const capacity = loadCapacity(REPO);
 // Every build that runs the shop (the stack's overlay does not), each sized for its environment.
@@ -26,6 +26,24 @@ describe("loadtest/capacity.yaml", () => {
     t.diagnostic(JSON.stringify({ ...s, podRps: Number(s.podRps.toFixed(1)) }));
     // Sanity only: a pod is sized for whole requests per second, the maximum is above the minimum.
     assert.ok(s.podRps > 0 && s.maxReplicas > s.minReplicas, JSON.stringify(s));
+  });
+});
+
+describe("requests per core (issue 14's capacity goal)", () => {
+  test("measured and baseline state 1000 / (service + PostgreSQL CPU ms per request)", (t) => {
+    assert.deepEqual(perCoreProblems(capacity), []);
+    const ratio = capacity.measured.requests_per_core / capacity.baseline.requests_per_core;
+    t.diagnostic(`per core: ${capacity.baseline.requests_per_core} -> ${capacity.measured.requests_per_core} (x${ratio.toFixed(2)}; goal x1.50)`);
+  });
+
+  test("a per-core figure that does not follow from the CPU figures is reported", () => {
+    const broken = structuredClone(capacity);
+    broken.measured.requests_per_core += 100;
+    broken.baseline.postgres_cpu_ms_per_request = 0.5;
+    const text = perCoreProblems(broken).join("\n");
+    assert.match(text, /measured.requests_per_core: \d+, 1000 \/ \(.* ms\) gives \d+/);
+    assert.match(text, /baseline.requests_per_core: 602, 1000 \/ \(0.72 \+ 0.5 ms\) gives 820/);
+    assert.equal(requestsPerCore({ service_cpu_ms_per_request: 0.72, postgres_cpu_ms_per_request: 0.94 }), 602);
   });
 });
 

@@ -3,8 +3,9 @@
 #
 #   loadtest.sh load        PROFILE (smoke) BASE_URL (http://localhost:8080) [RPS USERS DURATION STEPS]
 #                           one Gatling run against any URL; prints the HTML report path at the end
-#   loadtest.sh capacity    stress profile against the packaged service started here on loopback; prints the
-#                           sustained RPS at the SLO, the service's CPU and Gatling's own share of the CPU
+#   loadtest.sh capacity    stress profile against the packaged service started here on loopback with the image's
+#                           JVM (src/test/scripts/image-jvm.sh); prints the sustained RPS at the SLO, the service's and
+#                           PostgreSQL's CPU per request, requests per core, and Gatling's own share of the CPU
 #   loadtest.sh test-load   proves the gates gate: smoke passes against the real service; the same smoke with chaos
 #                           errorRate=1 must fail the Maven build on the failed-requests gate, and with chaos latency
 #                           (20 % of calls 1.5 s late) on the p95 and p99 gates
@@ -166,6 +167,15 @@ cmd_capacity() {
     export QUARKUS_OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port"
     log "spans exported over OTLP/HTTP to a local sink on :$sink_port"
   fi
+  # The JVM of the image (JDK, jvm.options, AOT cache), as make bench: the sizing plans pods that run the image.
+  local APP=target/quarkus-app SCRIPTS=src/test/scripts OUT=loadtest/target
+  [ -f "$APP/quarkus-run.jar" ] || die "$APP/quarkus-run.jar not found: run 'make build' first"
+  # shellcheck source=src/test/scripts/image-jvm.sh
+  . "$SCRIPTS/image-jvm.sh"
+  log "service JVM: $("$JAVA" -version 2>&1 | head -n 1), flags $JAVA_OPTS"
+  # As make bench: a start on a crowded machine must not fail Flyway's first connection (the service's acquisition
+  # timeout is 3 s, application.properties); under stress a request past Gatling's 10 s timeout fails either way.
+  export QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT=${QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT:-30S}
   start_service capacity
   local pid hz cores base_url
   pid=$(service_pid)
@@ -213,6 +223,11 @@ cmd_capacity() {
         printf "Gatling CPU:         %.1f s during %.0f s of injection = %.2f cores, %.0f %% of the machine, %.2f s per service CPU second\n", gc, gw, gc / gw, 100 * gc / (gw * cores), (svc > 0 ? gc / svc : 0)
       printf "PostgreSQL CPU:      %.1f s, %.2f ms per request\n", pg / hz, (req > 0 ? 1000 * pg / hz / req : 0)
       if (sink > 0) printf "span sink CPU:       %.1f s (the benchmark OTLP receiver)\n", sink / hz
+      # Capacity per core: requests per CPU-second of what the platform runs (the service and PostgreSQL); the
+      # load generator and the span sink stand in for clients and the tracing backend, which have cores of their
+      # own in production. Unlike requests/s at the SLO it does not depend on what else the machine is doing.
+      if (req > 0 && svc + pg / hz > 0)
+        printf "per core:            %.0f requests per CPU-second of service + PostgreSQL (%.2f + %.2f ms per request)\n", req / (svc + pg / hz), 1000 * svc / req, 1000 * pg / hz / req
       other = busy - svc - (gc != "-" ? gc : 0) - pg / hz - sink / hz
       printf "whole machine busy:  %.1f core-seconds of %.0f available (%.0f %%); Maven and neighbours took %.1f of them\n", busy, wall * cores, 100 * busy / (wall * cores), (other > 0 ? other : 0)
     }' | sed "s|/proc/PID/|/proc/$pid/|"

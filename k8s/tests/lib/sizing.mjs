@@ -12,6 +12,12 @@ const SHAPE = {
   measured: {
     command: "string", run: "string", commit: "string", machine: "string", capacity_rps_at_slo: "number[]",
     service_cpu_ms_per_request: "number", service_cpu_ms_per_request_warm: "number[]", postgres_cpu_ms_per_request: "number",
+    requests_per_core: "number",
+  },
+  // The run issue 14's capacity goal (+50 % requests per core) compares with: kept when `measured` is replaced.
+  baseline: {
+    run: "string", commit: "string", machine: "string", service_cpu_ms_per_request: "number",
+    postgres_cpu_ms_per_request: "number", requests_per_core: "number",
   },
   sizing: {
     platform_rps: "number", expected_rps: "number", pod_rps_target: "number", cpu_request_step_millicores: "number",
@@ -51,6 +57,19 @@ export function loadCapacity(repo) {
   const problems = capacityShape(doc);
   if (problems.length) throw new Error(`loadtest/capacity.yaml: ${problems.join("; ")}`);
   return doc;
+}
+
+/**
+ * Requests per CPU-second of the platform's own processes (the service and PostgreSQL; the load generator and the
+ * span sink stand in for clients and the tracing backend): what `make capacity` prints as "per core".
+ */
+export const requestsPerCore = (m) => Math.round(1000 / (m.service_cpu_ms_per_request + m.postgres_cpu_ms_per_request));
+
+/** Problems with the per-core figures capacity.yaml states: each must be 1000 / (service + PostgreSQL ms). */
+export function perCoreProblems(doc) {
+  return ["measured", "baseline"]
+    .filter((section) => doc[section].requests_per_core !== requestsPerCore(doc[section]))
+    .map((section) => `${section}.requests_per_core: ${doc[section].requests_per_core}, 1000 / (${doc[section].service_cpu_ms_per_request} + ${doc[section].postgres_cpu_ms_per_request} ms) gives ${requestsPerCore(doc[section])}`);
 }
 
 /** Kubernetes CPU quantity ("200m", "1", "0.5") in millicores. */

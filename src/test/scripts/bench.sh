@@ -55,31 +55,9 @@ die() { echo "bench: $*" >&2; exit 1; }
 toolchain/tools.sh require "$([ "$MODE" = profile ] && echo profile || echo bench)"
 mkdir -p "$OUT"
 
-# ---- the image's JVM: JDK major version from JRE_IMAGE, flags from the Dockerfile's ENTRYPOINT --------------
-jre_image=$(sed -n 's/^JRE_IMAGE=//p' compose/.env)
-image_major=$(sed -E 's/^[^:]*:([0-9]+).*/\1/' <<<"$jre_image")
-if [ -z "${IMAGE_JAVA:-}" ]; then
-  IMAGE_JAVA=$(printf '%s\n' /usr/lib/jvm/*-"$image_major"*/bin/java /usr/lib/jvm/*-"$image_major"-*/bin/java |
-    grep -v '\*' | head -n 1 || true)
-fi
-[ -x "${IMAGE_JAVA:-}" ] || die "no JDK $image_major found for $jre_image (set IMAGE_JAVA to its bin/java)"
-"$IMAGE_JAVA" -version 2>&1 | grep -q "version \"${image_major}[.\"]" ||
-  die "$IMAGE_JAVA is not JDK $image_major, the JDK of $jre_image"
-app_abs=$(cd "$APP" && pwd)
-# The image copies its JVM options file next to the jar (Dockerfile); so does the benchmark.
-[ ! -f src/main/docker/jvm.options ] || cp src/main/docker/jvm.options "$APP/jvm.options"
-# The flags between "java" and "-jar" in the ENTRYPOINT, with /deployments (the image's app folder) mapped to ours.
-mapfile -t IMAGE_FLAGS < <(python3 "$SCRIPTS/bench-report.py" entrypoint-flags src/main/docker/Dockerfile | sed "s#/deployments#$app_abs#g")
-[ "${#IMAGE_FLAGS[@]}" -gt 0 ] || die "no JVM flags found in the Dockerfile's ENTRYPOINT"
-export JAVA=$IMAGE_JAVA JAVA_OPTS="${IMAGE_FLAGS[*]}"
-
-# The AOT cache, trained the way the image build trains it; redone when the jar is newer than the cache.
-aot=$(printf '%s\n' "${IMAGE_FLAGS[@]}" | sed -n 's/^-XX:AOTCache=//p')
-if [ -n "$aot" ] && { [ ! -f "$aot" ] || [ "$APP/quarkus-run.jar" -nt "$aot" ]; }; then
-  echo "bench: training the AOT cache $aot (src/main/docker/aot-train.sh)" >&2
-  src/main/docker/aot-train.sh "$IMAGE_JAVA" "$app_abs" > "$OUT/aot-train.log" 2>&1 ||
-    { tail -n 30 "$OUT/aot-train.log" >&2; die "AOT training failed (log: $OUT/aot-train.log)"; }
-fi
+# ---- the image's JVM (JDK of JRE_IMAGE, the Dockerfile ENTRYPOINT's flags, its AOT cache): image-jvm.sh -------
+# shellcheck source=src/test/scripts/image-jvm.sh
+. "$SCRIPTS/image-jvm.sh"
 
 clk_tck=$(getconf CLK_TCK)
 service_pid() { cat "$LOCAL_DIR/service.pid"; }

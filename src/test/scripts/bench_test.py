@@ -5,7 +5,8 @@
   the runtime stage runs aot-train.sh after copying the application, the runtime JDK can use an AOT cache
   (JEP 514's one-step -XX:AOTCacheOutput needs JDK 25+), and the service is packaged as aot-jar (classes of a
   fast-jar's own class loader cannot be cached);
-- the benchmark starts the JVM with exactly those flags (bench-report.py entrypoint-flags);
+- the benchmark starts the JVM with exactly those flags (bench-report.py entrypoint-flags), and so does
+  make capacity: both source image-jvm.sh, which exports the image's JDK and flags for local-service.sh;
 - the report publishes a figure only when its rounds agree within 10 %, and says so when they do not;
 - it publishes start-to-ready only when the JVM logged, in every start, that it used the AOT cache;
 - it splits a start's CPU by thread kind (main, JIT compilers, GC, other) from /proc, and prints the medians;
@@ -73,6 +74,49 @@ class ImageStartsFromAnAotCache(unittest.TestCase):
     def test_training_run_uses_the_same_options_file_and_writes_the_cache(self):
         script = (ROOT / "src/main/docker/aot-train.sh").read_text(encoding="utf-8")
         self.assertIn('"@$app/jvm.options" -XX:AOTCacheOutput="$app/app.aot"', script)
+
+
+class MeasurementsRunTheImagesJvm(unittest.TestCase):
+    """make bench and make capacity start the service with the image's JDK and flags (image-jvm.sh)."""
+
+    def test_image_jvm_exports_the_images_jdk_and_flags(self):
+        major = re.search(r"^JRE_IMAGE=[^:]+:(\d+)", (ROOT / "compose/.env").read_text(encoding="utf-8"), re.M).group(1)
+        with tempfile.TemporaryDirectory() as d:
+            app = pathlib.Path(d, "quarkus-app")
+            app.mkdir()
+            app.joinpath("quarkus-run.jar").write_text("jar")
+            # A cache newer than the jar: image-jvm.sh trains only when the jar is newer.
+            app.joinpath("app.aot").write_text("cache")
+            os.utime(app / "quarkus-run.jar", (1, 1))
+            java = pathlib.Path(d, "java")
+            java.write_text(f"#!/bin/sh\necho 'openjdk version \"{major}.0.1\" 2026-01-20' >&2\n")
+            java.chmod(0o755)
+            script = ('die() { echo "die: $*"; exit 1; }; APP=$1 SCRIPTS=src/test/scripts OUT=$2; '
+                      '. src/test/scripts/image-jvm.sh; printf "%s\\n" "$JAVA" "$JAVA_OPTS"')
+            out = subprocess.run(["bash", "-c", script, "-", str(app), d], cwd=ROOT, capture_output=True, text=True,
+                                 env={**os.environ, "IMAGE_JAVA": str(java)})
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            self.assertEqual(out.stdout.splitlines(), [str(java), f"@{app}/jvm.options -XX:AOTCache={app}/app.aot"])
+            self.assertTrue(app.joinpath("jvm.options").is_file(), "jvm.options goes next to the jar, as in the image")
+
+    def test_image_jvm_refuses_another_jdk(self):
+        with tempfile.TemporaryDirectory() as d:
+            java = pathlib.Path(d, "java")
+            java.write_text("#!/bin/sh\necho 'openjdk version \"17.0.9\" 2023-10-17' >&2\n")
+            java.chmod(0o755)
+            script = 'die() { echo "die: $*"; exit 1; }; APP=$1 SCRIPTS=src/test/scripts OUT=$1; . src/test/scripts/image-jvm.sh'
+            out = subprocess.run(["bash", "-c", script, "-", d], cwd=ROOT, capture_output=True, text=True,
+                                 env={**os.environ, "IMAGE_JAVA": str(java)})
+            self.assertEqual(out.returncode, 1)
+            self.assertRegex(out.stdout, r"die: .* is not JDK \d+, the JDK of ")
+
+    def test_bench_and_capacity_both_use_it(self):
+        bench = (ROOT / "src/test/scripts/bench.sh").read_text(encoding="utf-8")
+        self.assertIn('. "$SCRIPTS/image-jvm.sh"', bench)
+        capacity = (ROOT / "loadtest/scripts/loadtest.sh").read_text(encoding="utf-8")
+        body = capacity[capacity.index("cmd_capacity() {"):capacity.index("cmd_test_load() {")]
+        self.assertIn('. "$SCRIPTS/image-jvm.sh"', body, "make capacity must run the image's JVM: the sizing plans pods that run the image")
+        self.assertLess(body.index('. "$SCRIPTS/image-jvm.sh"'), body.index("start_service capacity"))
 
 
 class ReportCase(unittest.TestCase):

@@ -1,0 +1,34 @@
+# shellcheck shell=bash
+# Sourced, not run: the JVM of the container image for a service started here (make bench, make capacity), so the
+# figures are those of what ships. Sets IMAGE_JAVA (the JDK major of JRE_IMAGE in compose/.env, found under
+# /usr/lib/jvm unless IMAGE_JAVA is set), IMAGE_FLAGS (the flags between "java" and "-jar" in the Dockerfile's
+# ENTRYPOINT, /deployments mapped to APP) and exports JAVA and JAVA_OPTS for local-service.sh; copies jvm.options
+# next to the jar as the image does and trains the AOT cache the way the image build does (aot-train.sh), again
+# when the jar is newer than the cache. Needs APP (target/quarkus-app), SCRIPTS (src/test/scripts), OUT (where the
+# training log goes) and die(). Bash reference: https://www.gnu.org/software/bash/manual/bash.html#Bourne-Shell-Builtins
+
+jre_image=$(sed -n 's/^JRE_IMAGE=//p' compose/.env)
+image_major=$(sed -E 's/^[^:]*:([0-9]+).*/\1/' <<<"$jre_image")
+if [ -z "${IMAGE_JAVA:-}" ]; then
+  IMAGE_JAVA=$(printf '%s\n' /usr/lib/jvm/*-"$image_major"*/bin/java /usr/lib/jvm/*-"$image_major"-*/bin/java |
+    grep -v '\*' | head -n 1 || true)
+fi
+[ -x "${IMAGE_JAVA:-}" ] || die "no JDK $image_major found for $jre_image (set IMAGE_JAVA to its bin/java)"
+"$IMAGE_JAVA" -version 2>&1 | grep -q "version \"${image_major}[.\"]" ||
+  die "$IMAGE_JAVA is not JDK $image_major, the JDK of $jre_image"
+app_abs=$(cd "$APP" && pwd)
+# The image copies its JVM options file next to the jar (Dockerfile); so do we.
+[ ! -f src/main/docker/jvm.options ] || cp src/main/docker/jvm.options "$APP/jvm.options"
+# The flags between "java" and "-jar" in the ENTRYPOINT, with /deployments (the image's app folder) mapped to ours.
+mapfile -t IMAGE_FLAGS < <(python3 "$SCRIPTS/bench-report.py" entrypoint-flags src/main/docker/Dockerfile | sed "s#/deployments#$app_abs#g")
+[ "${#IMAGE_FLAGS[@]}" -gt 0 ] || die "no JVM flags found in the Dockerfile's ENTRYPOINT"
+export JAVA=$IMAGE_JAVA JAVA_OPTS="${IMAGE_FLAGS[*]}"
+
+# The AOT cache, trained the way the image build trains it; redone when the jar is newer than the cache.
+aot=$(printf '%s\n' "${IMAGE_FLAGS[@]}" | sed -n 's/^-XX:AOTCache=//p')
+if [ -n "$aot" ] && { [ ! -f "$aot" ] || [ "$APP/quarkus-run.jar" -nt "$aot" ]; }; then
+  echo "image-jvm: training the AOT cache $aot (src/main/docker/aot-train.sh)" >&2
+  mkdir -p "$OUT"
+  src/main/docker/aot-train.sh "$IMAGE_JAVA" "$app_abs" > "$OUT/aot-train.log" 2>&1 ||
+    { tail -n 30 "$OUT/aot-train.log" >&2; die "AOT training failed (log: $OUT/aot-train.log)"; }
+fi
