@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 import static dev.shopwatch.policy.Manifests.str;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,12 +31,21 @@ class AdmissionPolicyTest {
     private static final Map<String, Policy> POLICIES = new LinkedHashMap<>();
     private static final List<Binding> BINDINGS = new ArrayList<>();
     private static final Map<Path, List<Map<String, Object>>> BUILDS = new LinkedHashMap<>();
+    /** The label the API server sets on every namespace to its name (immutable); the bindings select by it. */
+    static final String NAME_LABEL = "kubernetes.io/metadata.name";
+    /** Every namespace the builds create, with the labels the API server will see: its own plus NAME_LABEL. */
+    private static final Map<String, Map<String, String>> NAMESPACES = new TreeMap<>();
 
     @BeforeAll
     static void load() throws Exception {
         for (Path dir : Manifests.builds()) {
             BUILDS.put(dir, Manifests.build(dir));
         }
+        BUILDS.values().forEach(objs -> objs.stream().filter(o -> str(o, "kind").equals("Namespace")).forEach(o -> {
+            Map<String, String> labels = NAMESPACES.computeIfAbsent(str(o, "metadata", "name"), n -> new TreeMap<>());
+            Manifests.map(o, "metadata", "labels").forEach((k, v) -> labels.put(k, String.valueOf(v)));
+            labels.put(NAME_LABEL, str(o, "metadata", "name"));
+        }));
         for (Map<String, Object> obj : BUILDS.get(Manifests.ROOT.resolve("k8s/overlays/kind"))) {
             if (str(obj, "kind").equals("ValidatingAdmissionPolicy")) {
                 POLICIES.put(str(obj, "metadata", "name"), new Policy(obj));
@@ -80,40 +90,74 @@ class AdmissionPolicyTest {
         }
         for (Binding b : BINDINGS) {
             assertTrue(POLICIES.containsKey(b.policyName()), b.name() + " binds the unknown policy " + b.policyName());
-            assertFalse(b.namespaces().isEmpty(), b.name() + " selects no namespace");
             assertEquals("Fail", str(POLICIES.get(b.policyName()).spec, "failurePolicy"), b.policyName());
+        }
+    }
+
+    /** The namespaces the builds create that a binding's namespaceSelector selects. */
+    private static Set<String> selected(Binding b) {
+        Set<String> out = new TreeSet<>();
+        NAMESPACES.forEach((ns, labels) -> {
+            if (b.selects(labels)) {
+                out.add(ns);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * A binding that selects nothing proves nothing: each one's selector, evaluated on the labels of the namespaces
+     * the builds create, selects at least one, and every namespace it names is one of them (a misspelt name selects
+     * nothing and would pass every other test).
+     */
+    @Test
+    void everyBindingSelectsNamespacesTheBuildsCreate() {
+        assertTrue(NAMESPACES.size() >= 4, "expected the namespaces of kind, staging, production and observability, found " + NAMESPACES.keySet());
+        for (Binding b : BINDINGS) {
+            assertFalse(selected(b).isEmpty(), b.name() + " selects no namespace the builds create " + NAMESPACES.keySet());
+            for (String ns : b.namedNamespaces()) {
+                assertTrue(NAMESPACES.containsKey(ns), b.name() + " names namespace " + ns + ", which no build creates " + NAMESPACES.keySet());
+            }
         }
     }
 
     /** The application namespaces: wherever a build runs the shop (Contract C: the policies apply there). */
     private static Set<String> shopNamespaces() {
-        Set<String> out = new LinkedHashSet<>();
+        Set<String> out = new TreeSet<>();
         BUILDS.values().forEach(objs -> objs.stream()
                 .filter(o -> Set.of("Deployment", "Rollout").contains(str(o, "kind")) && str(o, "metadata", "name").equals("shop"))
                 .forEach(o -> out.add(str(o, "metadata", "namespace"))));
         return out;
     }
 
+    /**
+     * The security rules deny in exactly the namespaces where the builds put a workload they match: the three that run
+     * the shop and the shared stack's observability (every one of its workloads complies, so it is held to them too).
+     */
     @Test
-    void theSecurityRulesDenyInEveryNamespaceThatRunsTheShopAndTheDigestRuleCoversProduction() throws Exception {
-        Set<String> namespaces = shopNamespaces();
-        assertTrue(namespaces.size() >= 3, "expected the shop in kind, staging and production, found " + namespaces);
-        Set<String> denied = new LinkedHashSet<>();
-        BINDINGS.stream().filter(b -> b.policyName().equals("shop-workload-security") && b.denies()).forEach(b -> denied.addAll(b.namespaces()));
-        assertTrue(denied.containsAll(namespaces), "shop-workload-security denies in " + denied + ", the shop runs in " + namespaces);
+    void theSecurityRulesDenyWhereverTheBuildsRunAWorkloadAndTheDigestRuleCoversProduction() throws Exception {
+        Policy security = POLICIES.get("shop-workload-security");
+        Set<String> workloads = new TreeSet<>();
+        BUILDS.values().forEach(objs -> objs.stream().filter(security::matches).forEach(o -> workloads.add(str(o, "metadata", "namespace"))));
+        assertTrue(workloads.containsAll(shopNamespaces()) && shopNamespaces().size() >= 3,
+                "expected the shop in kind, staging and production, found " + shopNamespaces() + " among " + workloads);
+        Set<String> denied = new TreeSet<>();
+        BINDINGS.stream().filter(b -> b.policyName().equals(security.name) && b.denies()).forEach(b -> denied.addAll(selected(b)));
+        assertEquals(workloads, denied, "shop-workload-security denies in " + denied + ", the builds run workloads it matches in " + workloads);
 
         String production = Files.readAllLines(Manifests.ROOT.resolve("k8s/overlays/production/kustomization.yaml")).stream()
                 .filter(l -> l.startsWith("namespace:")).map(l -> l.substring("namespace:".length()).strip()).findFirst().orElseThrow();
-        assertTrue(BINDINGS.stream().anyMatch(b -> b.policyName().equals("shop-images-by-digest") && b.namespaces().contains(production)),
-                "shop-images-by-digest is not bound in " + production);
-        assertTrue(BINDINGS.stream().filter(b -> b.policyName().equals("shop-images-by-digest")).allMatch(b -> b.namespaces().equals(List.of(production))),
-                "shop-images-by-digest must bind production only");
+        Set<String> digest = new TreeSet<>();
+        BINDINGS.stream().filter(b -> b.policyName().equals("shop-images-by-digest")).forEach(b -> digest.addAll(selected(b)));
+        assertTrue(digest.contains(production), "shop-images-by-digest is not bound in " + production + " (it selects " + digest + ")");
+        assertEquals(Set.of(production), digest, "shop-images-by-digest must bind production only");
     }
 
-    /** The bindings that select an object's namespace for `policy`. */
+    /** The bindings of `policy` whose selector selects the object's namespace (labels as the builds create it). */
     private static List<Binding> bindingsFor(String policy, Map<String, Object> obj) {
         String ns = str(obj, "metadata", "namespace");
-        return BINDINGS.stream().filter(b -> b.policyName().equals(policy) && b.namespaces().contains(ns)).toList();
+        Map<String, String> labels = NAMESPACES.getOrDefault(ns, Map.of(NAME_LABEL, ns));
+        return BINDINGS.stream().filter(b -> b.policyName().equals(policy) && b.selects(labels)).toList();
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.shopwatch.policy;
 import dev.cel.bundle.Cel;
 import dev.cel.bundle.CelFactory;
 import dev.cel.common.CelAbstractSyntaxTree;
+import dev.cel.common.CelOptions;
 import dev.cel.common.CelValidationException;
 import dev.cel.common.types.MapType;
 import dev.cel.common.types.SimpleType;
@@ -36,7 +37,11 @@ final class Policy {
     }
 
     // The standard macros (has, all, exists, exists_one, map, filter) are the only ones these policies use.
+    // Options as the API server sets them (k8s.io/apiserver v0.32.13, pkg/cel/environment/base.go): list and map
+    // literals must be homogeneous (HomogeneousAggregateLiterals; a VAP whose literal mixes types is refused at
+    // creation), and int, uint and double compare with each other (CrossTypeNumericComparisons, since 1.28).
     private static final Cel CEL = CelFactory.standardCelBuilder()
+            .setOptions(CelOptions.current().enableHomogeneousLiterals(true).enableHeterogeneousNumericComparisons(true).build())
             .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
             .addVar("object", SimpleType.DYN)
             .addVar("oldObject", SimpleType.DYN)
