@@ -275,7 +275,11 @@ def main():
     shim = None
     try:
         log(f"starting the service (API {API_PORT}, management {MGMT_PORT}, PostgreSQL {PG_PORT}) in {work}")
-        subprocess.run([service_script, "start"], env=env, check=True, cwd=ROOT)
+        if subprocess.run([service_script, "start"], env=env, check=False, cwd=ROOT).returncode != 0:
+            # local-service.sh has printed why (the service log's last lines); keep the whole log, no traceback.
+            log(f"the service did not start (local-service.sh start failed); its log is kept in {work}/local")
+            args.keep = True
+            return 1
 
         targets = {"shop:9000": f"127.0.0.1:{MGMT_PORT}", "localhost:9090": f"127.0.0.1:{PROM_PORT}"}
         version = prometheus_version()
