@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
 import { NAMESPACE_LABELS, OVERLAYS } from "./expectations.mjs";
+import { celProblems } from "./lib/cel.mjs";
 import { makeVariable, thirdPartyDir } from "./lib/crd.mjs";
 import { EDGE_DIR, edgeFacts, httpRoutes, ROUTES, shopRateLimit } from "./lib/edge.mjs";
 import { allowedFlows, policyShapes } from "./lib/netpol.mjs";
@@ -35,6 +36,10 @@ describe("pinned releases (k8s/k8s.mk) and their schemas under k8s/tests/third-p
       assert.match(version, /^\d+\.\d+\.\d+$/);
       for (const f of [...schemas, "release-facts.json"]) assert.ok(existsSync(join(thirdPartyDir(project, variable), f)), `${project}-v${version}/${f}`);
       assert.ok(facts(project, variable).source.endsWith(`at tag v${version}`), "release-facts.json names another tag");
+      // Every manifest URL the facts give (what make kind-up applies) is the pinned version's.
+      const urls = JSON.stringify(facts(project, variable)).match(/https:\/\/[^"]+\.ya?ml/g) ?? [];
+      assert.ok(urls.length >= 1, "no install manifest URL");
+      for (const url of urls) assert.ok(url.includes(`/v${version}/`), `${url} is not v${version}'s`);
       assert.match(readme, new RegExp(`## ${project}-v${version.replaceAll(".", "\\.")}`));
     });
   }
@@ -66,8 +71,18 @@ describe("k8s/edge", () => {
     for (const a of ["--providers.kubernetesgateway=true", "--providers.kubernetescrd=true"]) assert.ok(args.includes(a), a);
   });
 
-  test("Traefik's RBAC reads, and writes only the status of Gateway API objects", () => {
+  test("Traefik's RBAC grants what its providers watch and whose status they write at the pinned tag, and writes nothing else", () => {
     const role = find("ClusterRole", "traefik-edge");
+    const rbac = facts("traefik", "TRAEFIK_VERSION").rbac;
+    const grants = (group, resource, verb) => role.rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+    const experimental = edge.args.some((a) => /^--providers\.kubernetesgateway\.experimentalchannel=true$/i.test(a));
+    const needed = [
+      ...Object.entries(rbac.watched).flatMap(([g, rs]) => rs.flatMap((r) => ["list", "watch"].map((v) => [g, r, v]))),
+      ...Object.entries(rbac.statusUpdated).flatMap(([g, rs]) => rs.map((r) => [g, r, "update"])),
+      ...(experimental ? rbac.experimentalChannelOnly["gateway.networking.k8s.io"].map((r) => ["gateway.networking.k8s.io", r, r.endsWith("/status") ? "update" : "watch"]) : []),
+    ];
+    assert.ok(needed.length > 30);
+    assert.deepEqual(needed.filter(([g, r, v]) => !grants(g, r, v)).map(([g, r, v]) => `${v} ${g || "core"}/${r}`), []);
     const writes = role.rules.filter((r) => r.verbs.some((v) => !["get", "list", "watch"].includes(v)));
     assert.ok(writes.length > 0);
     for (const r of writes) {
@@ -133,6 +148,65 @@ describe("k8s/edge", () => {
   });
 });
 
+describe("the CRDs' CEL rules (x-kubernetes-validations, lib/cel.mjs) bite as the API server's would", () => {
+  // Each case breaks one upstream rule in a copy of a real object of the edge or of the kind build; the problem must
+  // carry the rule's own message from the pinned schema (not a failure to evaluate it).
+  const kindBuild = build(join(K8S, "overlays/kind"));
+  const copy = (kind, name, from = objects) => structuredClone(from.find((o) => o.kind === kind && o.metadata.name === name));
+  const cel = (o) => validateStrict(o).filter((p) => !p.includes("could not be evaluated"));
+  const cases = [
+    ["a redirect next to a backend", () => {
+      const r = copy("HTTPRoute", "https-redirect");
+      r.spec.rules[0].backendRefs = [{ name: "shop", port: 8080 }];
+      return r;
+    }, /RequestRedirect filter must not be used together with backendRefs/],
+    ["TLS on the plain-HTTP listener", () => {
+      const g = copy("Gateway", "edge");
+      g.spec.listeners[0].tls = structuredClone(g.spec.listeners[1].tls);
+      return g;
+    }, /tls must not be specified for protocols \['HTTP', 'TCP', 'UDP'\]/],
+    ["two listeners of one name", () => {
+      const g = copy("Gateway", "edge");
+      g.spec.listeners[1].name = g.spec.listeners[0].name;
+      return g;
+    }, /Listener name must be unique within the Gateway/],
+    ["a filter whose type does not match its field", () => {
+      const r = copy("HTTPRoute", "shop", kindBuild);
+      r.spec.rules[0].filters.find((f) => f.type === "ResponseHeaderModifier").type = "RequestHeaderModifier";
+      return r;
+    }, /filter.requestHeaderModifier must be specified for RequestHeaderModifier filter.type/],
+    // The path's type is left out: only its schema default (PathPrefix) makes the rule apply.
+    ["a relative path (type from the schema's default)", () => {
+      const r = copy("HTTPRoute", "shop", kindBuild);
+      r.spec.rules[0].matches[0].path = { value: "api" };
+      return r;
+    }, /value must be an absolute path and start with '\/'/],
+    // group and kind are left out too: equal only through their defaults.
+    ["the same parent twice, once without a section", () => {
+      const r = copy("HTTPRoute", "shop", kindBuild);
+      const { name, namespace } = r.spec.parentRefs[0];
+      r.spec.parentRefs = [r.spec.parentRefs[0], { name, namespace }];
+      return r;
+    }, /sectionName must be specified when parentRefs includes 2 or more references to the same parent/],
+  ];
+  for (const [what, broken, message] of cases) {
+    test(`${what}: refused`, () => {
+      const problems = cel(broken());
+      assert.ok(problems.some((p) => message.test(p)), problems.join("\n") || "no problem reported");
+    });
+  }
+
+  test("the real objects pass, and a rule that cannot be evaluated is a problem too", () => {
+    // Two parents of the same name in different namespaces are different parents: this holds only when the rule sees
+    // `namespace` under its escaped name (__namespace__).
+    const r = copy("HTTPRoute", "shop", kindBuild);
+    r.spec.parentRefs = [r.spec.parentRefs[0], { ...r.spec.parentRefs[0], namespace: "elsewhere", sectionName: undefined }];
+    delete r.spec.parentRefs[1].sectionName;
+    assert.deepEqual(validateStrict(r), []);
+    assert.deepEqual(celProblems({ type: "object", "x-kubernetes-validations": [{ rule: "self.missing == 1", message: "m" }] }, {}).length, 1);
+  });
+});
+
 describe("the routes of every build (overlays and k8s/tests combinations)", () => {
   const props = appProperties();
   const dirs = buildDirs();
@@ -142,6 +216,22 @@ describe("the routes of every build (overlays and k8s/tests combinations)", () =
       assert.deepEqual(httpRoutes(build(dir), props, ROUTES[OVERLAYS[overlayOf(dir)].role]), []);
     });
   }
+});
+
+test("Grafana knows the edge's address: HTTPS and its route's path, in every build that routes it", () => {
+  let checked = 0;
+  for (const dir of buildDirs()) {
+    const objs = build(dir);
+    const route = objs.find((o) => o.kind === "HTTPRoute" && o.spec.rules.some((r) => r.backendRefs?.some((b) => b.name === "grafana")));
+    if (!route) continue;
+    const prefix = route.spec.rules.find((r) => r.backendRefs.some((b) => b.name === "grafana")).matches[0].path.value;
+    const env = Object.fromEntries(objs.find((o) => o.kind === "Deployment" && o.metadata.name === "grafana").spec.template.spec.containers[0].env.map((e) => [e.name, e.value]));
+    const host = route.spec.hostnames?.[0] ?? "localhost";
+    assert.equal(env.GF_SERVER_ROOT_URL, `https://${host}${prefix}/`, `${rel(dir)}: Grafana's root URL (its redirects and links)`);
+    assert.equal(env.GF_SERVER_SERVE_FROM_SUB_PATH, "true", rel(dir));
+    checked++;
+  }
+  assert.ok(checked >= 2, `only ${checked} builds route Grafana`);
 });
 
 describe("per-client rate limit (Traefik RateLimit, keyed by the client's address)", () => {
@@ -200,12 +290,19 @@ describe("the edge's NetworkPolicies", () => {
   });
 });
 
-test("ingress-nginx is gone: no manifest, script, make file or workflow installs, waits for or selects it", () => {
-  const files = execFileSync("git", ["ls-files", "k8s", ".github/workflows", "Makefile", "observability", "loadtest"], { cwd: REPO, encoding: "utf8" })
+test("ingress-nginx is gone: no file of the repository installs, waits for, selects or describes it, or an Ingress", () => {
+  // Every tracked file (docs and comments too) but upstream's third-party material and the drill catalogue, which
+  // plants leftovers on purpose; only lines saying that it is gone may name it.
+  const files = execFileSync("git", ["ls-files"], { cwd: REPO, encoding: "utf8" })
     .split("\n")
-    .filter((f) => /\.(ya?ml|sh|mk|mjs|py|json)$|Makefile$/.test(f) && !f.startsWith("k8s/tests/third-party/") && f !== "k8s/tests/edge.test.mjs");
-  assert.ok(files.length > 50, `only ${files.length} files searched`);
-  const left = files.filter((f) => existsSync(join(REPO, f)) && /ingress-nginx|ingressClassName|kind: Ingress$/m.test(readFileSync(join(REPO, f), "utf8")));
+    .filter((f) => f && !/(^|\/)tests\/third-party\//.test(f) && !f.startsWith("drill/catalogue/") && f !== "k8s/tests/edge.test.mjs" && !/\.(png|svg|jar|p12|gz)$/.test(f));
+  assert.ok(files.length > 300, `only ${files.length} files searched`);
+  const leftover = /ingress-nginx|ingressClassName|^\s*kind: Ingress\s*$|\bthe Ingress\b(?! provider)|[Ii]ngress controller|through (the )?ingress\b/;
+  const left = files
+    .filter((f) => existsSync(join(REPO, f)))
+    .flatMap((f) => readFileSync(join(REPO, f), "utf8").split("\n").map((line, i) => [f, i + 1, line]))
+    .filter(([, , line]) => leftover.test(line) && !/no `?ingress-nginx`? left/.test(line))
+    .map(([f, n, line]) => `${f}:${n}: ${line.trim().slice(0, 120)}`);
   assert.deepEqual(left, []);
 });
 

@@ -7,6 +7,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, wr
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { test } from "node:test";
+import { makeVariable, thirdPartyDir } from "./lib/crd.mjs";
 import { K8S, REPO } from "./lib/render.mjs";
 import { stubFolder } from "./lib/stubs.mjs";
 import { kedaFacts, kedaFactsShape, kedaVersion } from "./lib/thirdparty.mjs";
@@ -139,9 +140,9 @@ test("kind-up.sh: cluster from k8s/kind/cluster.yaml, pinned add-ons by URL, ins
   const ca = join(dir, "edge-ca/ca.crt");
   const result = runScript("kind-up.sh", ["up"], dir, {
     METRICS_SERVER_VERSION: "v0.7.2",
-    GATEWAY_API_VERSION: "1.5.1",
-    TRAEFIK_VERSION: "3.7.9",
-    CERT_MANAGER_VERSION: "1.20.3",
+    GATEWAY_API_VERSION: makeVariable("GATEWAY_API_VERSION"),
+    TRAEFIK_VERSION: makeVariable("TRAEFIK_VERSION"),
+    CERT_MANAGER_VERSION: makeVariable("CERT_MANAGER_VERSION"),
     CNPG_VERSION: "1.30.0",
     KIND_CA_FILE: ca,
   });
@@ -150,11 +151,15 @@ test("kind-up.sh: cluster from k8s/kind/cluster.yaml, pinned add-ons by URL, ins
   assert.match(log, /^kind create cluster --name shop --config k8s\/kind\/cluster.yaml/m);
   assert.match(log, /apply -f https:\/\/github.com\/kubernetes-sigs\/metrics-server\/releases\/download\/v0.7.2\/components.yaml/);
   assert.match(log, /patch deployment metrics-server --type=json -p .*--kubelet-insecure-tls/);
-  // The edge: CRDs and cert-manager by URL at the pinned versions, then k8s/edge, its pieces waited for.
-  assert.match(log, /apply --server-side -f https:\/\/github.com\/kubernetes-sigs\/gateway-api\/releases\/download\/v1.5.1\/standard-install.yaml/);
-  assert.match(log, /apply --server-side -f https:\/\/raw.githubusercontent.com\/traefik\/traefik\/v3.7.9\/docs\/content\/reference\/dynamic-configuration\/kubernetes-crd-definition-v1.yml/);
-  assert.match(log, /apply --server-side -f https:\/\/github.com\/cert-manager\/cert-manager\/releases\/download\/v1.20.3\/cert-manager.yaml/);
-  for (const d of ["cert-manager", "cert-manager-cainjector", "cert-manager-webhook"]) assert.match(log, new RegExp(`-n cert-manager rollout status deployment/${d} `));
+  // The edge: CRDs and cert-manager by the URLs, namespace and Deployments read upstream at the pinned tags
+  // (tests/third-party/*/release-facts.json), then k8s/edge, its pieces waited for.
+  const facts = (project, variable) => JSON.parse(readFileSync(join(thirdPartyDir(project, variable), "release-facts.json"), "utf8"));
+  const certManager = facts("cert-manager", "CERT_MANAGER_VERSION").installManifest;
+  for (const url of [facts("gateway-api", "GATEWAY_API_VERSION").installManifest.url, facts("traefik", "TRAEFIK_VERSION").crdManifest.url, certManager.url]) {
+    assert.ok(log.includes(`apply --server-side -f ${url}\n`), `not applied: ${url}`);
+  }
+  assert.ok(certManager.deployments.length >= 3);
+  for (const d of certManager.deployments) assert.match(log, new RegExp(`-n ${certManager.namespace} rollout status deployment/${d} `));
   assert.ok(log.indexOf("rollout status deployment/cert-manager-webhook") < log.indexOf("-k k8s/edge"), "k8s/edge after cert-manager");
   assert.match(log, /-n traefik rollout status deployment\/traefik/);
   assert.match(log, /-n traefik wait certificate\/edge-tls --for=condition=Ready/);

@@ -3,10 +3,12 @@
 // fields pruned there and rejected here.
 // JSON Schema validator: Ajv (https://ajv.js.org/), which kubernetes-models already brings.
 // CRD schema rules: https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#specifying-a-structural-schema
-// Not evaluated: x-kubernetes-validations (CEL rules) and the operator's admission webhooks.
+// CEL rules (x-kubernetes-validations): evaluated by lib/cel.mjs, after the schema's defaults, as on create.
+// Not evaluated: the operators' admission webhooks.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
+import { celProblems } from "./cel.mjs";
 import { K8S } from "./render.mjs";
 
 const require = createRequire(import.meta.url);
@@ -71,7 +73,10 @@ export function strictSchema(schema) {
 }
 
 let validators;
-/** Compiled validators by "group/version Kind", from every *.json schema file of the pinned third-party folders. */
+/**
+ * Compiled validators by "group/version Kind", from every *.json schema file of the pinned third-party folders: the
+ * Ajv function, with the CRD's own schema (`crdSchema`, for its CEL rules) attached.
+ */
 export function crdValidators() {
   if (validators) return validators;
   validators = new Map();
@@ -83,7 +88,9 @@ export function crdValidators() {
     if (files.length === 0) throw new Error(`${dir}: no CRD schemas`);
     for (const file of files) {
       const { group, version, kind, openAPIV3Schema } = JSON.parse(readFileSync(join(dir, file), "utf8"));
-      validators.set(`${group}/${version} ${kind}`, ajv.compile(strictSchema(openAPIV3Schema)));
+      const validate = ajv.compile(strictSchema(openAPIV3Schema));
+      validate.crdSchema = openAPIV3Schema;
+      validators.set(`${group}/${version} ${kind}`, validate);
     }
   }
   return validators;
@@ -104,5 +111,6 @@ export function validateCustomResource(object) {
       else problems.push(`${where}: ${e.instancePath || "/"} ${e.message}`);
     }
   }
+  for (const p of celProblems(validate.crdSchema, object)) problems.push(`${where}: ${p}`);
   return problems;
 }

@@ -32,6 +32,7 @@ export function edgeFacts() {
     gateway,
     namespace: traefik.metadata.namespace,
     podLabels: meta.labels,
+    args,
     ports,
     entryPoints,
     listener: (name) => gateway.spec.listeners.find((l) => l.name === name),
