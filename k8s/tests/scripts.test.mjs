@@ -159,7 +159,7 @@ test("kind-up.sh: cluster from k8s/kind/cluster.yaml, pinned add-ons by URL, ins
     assert.ok(log.includes(`apply --server-side -f ${url}\n`), `not applied: ${url}`);
   }
   assert.ok(certManager.deployments.length >= 3);
-  for (const d of certManager.deployments) assert.match(log, new RegExp(`-n ${certManager.namespace} rollout status deployment/${d} `));
+  for (const d of certManager.deployments) assert.match(log, new RegExp(`-n ${certManager.namespace} rollout status deployment/${d} `), `kind-up does not wait for Deployment ${certManager.namespace}/${d}`);
   assert.ok(log.indexOf("rollout status deployment/cert-manager-webhook") < log.indexOf("-k k8s/edge"), "k8s/edge after cert-manager");
   assert.match(log, /-n traefik rollout status deployment\/traefik/);
   assert.match(log, /-n traefik wait certificate\/edge-tls --for=condition=Ready/);
