@@ -12,7 +12,7 @@ import { stubFolder } from "./lib/stubs.mjs";
 
 /**
  * Runs kind-edge-check.sh against a stub edge. `redirect`: status and location of http://; `hsts`: the header line or
- * ""; `untrusted`: curl's exit without the CA; `auth`: whether the Deployment sets SHOP_API_KEYS_FILE; `write`: the
+ * ""; `untrusted`: curl's exit without the CA; `auth`: whether the kind overlay's build sets SHOP_API_KEYS_FILE; `write`: the
  * status of an anonymous POST; `served`: how many requests of the burst get 200 before the rest get 429.
  */
 function check({ redirect = "301 https://localhost/api/products?size=1", hsts = "strict-transport-security: max-age=31536000", untrusted = 60, auth = true, write = 401, served = 300 } = {}) {
@@ -22,7 +22,7 @@ function check({ redirect = "301 https://localhost/api/products?size=1", hsts = 
   script(
     "kubectl",
     `case "$*" in
-  *"get deployment shop -o jsonpath"*) ${auth ? "echo -n /etc/shop/auth/api-keys" : "true"} ;;
+  "kustomize k8s/overlays/kind") printf 'kind: Deployment\n        env:\n${auth ? "          - name: SHOP_API_KEYS_FILE\\n" : ""}          - name: JAVA_TOOL_OPTIONS\n' ;;
   *) echo "unexpected kubectl $*" >&2; exit 1 ;;
 esac`,
   );
@@ -72,13 +72,14 @@ test("kind-edge-check.sh fails without HSTS, and when the certificate is trusted
   assert.match(publicCert.stderr, /without the local CA curl exited 0, expected 60/);
 });
 
-test("kind-edge-check.sh: a write without a credential must get 401 once the shop authenticates; skipped, and said, before", () => {
+test("kind-edge-check.sh: a write without a credential must get 401 once the kind overlay's shop authenticates; skipped, and said, before", () => {
   const open = check({ write: 201 });
   assert.equal(open.status, 1);
   assert.match(open.stderr, /POST without a credential answered 'HTTP\/2 201', expected 401/);
+  assert.match(open.log, /^kubectl kustomize k8s\/overlays\/kind$/m, "the committed manifests decide, not the running Deployment");
   const before = check({ auth: false, write: 201 });
   assert.equal(before.status, 0, before.stderr);
-  assert.match(before.stdout, /skipped the 401 check: the shop Deployment in namespace shop sets no SHOP_API_KEYS_FILE/);
+  assert.match(before.stdout, /skipped the 401 check: the kind overlay's shop sets no SHOP_API_KEYS_FILE/);
 });
 
 test("kind-edge-check.sh fails when no request of the burst gets 429, or none is served", () => {
