@@ -180,6 +180,15 @@ class ReportPublishesOnlyAgreeingRounds(ReportCase):
         self.assertEqual(summary["disagree"]["start_to_ready_s"]["aot_cache_not_used"], [2])
         self.assertIn("did not use the AOT cache", stdout)
 
+    def test_pgbench_cpu_is_read_once_its_backends_are_reaped(self):
+        script = (ROOT / "src/test/scripts/bench.sh").read_text(encoding="utf-8")
+        body = script[script.index("measure_pgbench() {"):script.index("new_product() {")]
+        why = "pgbench's exiting backends read 0 ticks until reaped: PostgreSQL's CPU per transaction would be lost"
+        loop = '[ "$(pg_children)" -gt "$before" ] || break'
+        self.assertIn(loop, body, why)
+        self.assertLess(body.index('-T "$DURATION" pgbench'), body.index(loop))
+        self.assertLess(body.index(loop), body.index("p1=$(pg_ticks)"), why)
+
     def test_bench_publishes_what_the_jvm_says_about_the_cache(self):
         script = (ROOT / "src/test/scripts/bench.sh").read_text(encoding="utf-8")
         self.assertIn("-Xlog:aot=info:file=$aot_log", script)
