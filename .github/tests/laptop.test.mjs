@@ -1,7 +1,7 @@
 // Tests of what lets `make test` run on a laptop as it runs in CI: the throwaway PostgreSQL of
 // src/test/scripts/local-service.sh from a private folder, the tool table (toolchain/tools.tsv) with
 // `make doctor`, and the dispatch of `make test` (toolchain/test.sh) on Debian as root, with Docker, or with
-// neither, run against stubbed commands on a PATH the test builds.
+// neither, and `make up` without a Docker engine, run against stubbed commands on a PATH the test builds.
 // Node test runner: https://nodejs.org/docs/latest-v20.x/api/test.html
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -217,6 +217,19 @@ describe('make test dispatch (toolchain/test.sh)', () => {
     assert.equal(cpu(/^ {2}passed {3}test-java {2}\(\d+ s, (\d+) CPU s\)$/m), 1, r.out);
     assert.equal(cpu(/^ {2}passed {3}test-k8s {2}\(\d+ s, (\d+) CPU s\)$/m), 0, r.out);
     assert.equal(cpu(/^parts: 2 passed, 0 failed, in \d+ s, (\d+) CPU s$/m), 1, r.out);
+  });
+
+  test('make up without a running Docker engine says so in one line and exits non-zero, no stack trace', () => {
+    const sys = fakeSystem({ docker: { info: false } });
+    // The real make on this PATH (fakeSystem's records calls): the recipe itself must refuse.
+    rmSync(path.join(sys.bin, 'make'));
+    symlinkSync(realPath('make'), path.join(sys.bin, 'make'));
+    // UP_TIMEOUT bounds the wait for healthy containers should the refusal ever be skipped.
+    const r = sh(path.join(sys.bin, 'make'), ['-C', repoRoot, 'up', 'UP_TIMEOUT=5'], { env: sys.env });
+    assert.notEqual(r.code, 0, r.out + r.err);
+    assert.match(r.err, /^error: Docker is not running \(`docker info` failed\)/m);
+    assert.doesNotMatch(r.out + r.err, /Traceback|^\s+at /m);
+    assert.deepEqual(sys.log().filter((l) => l.startsWith('docker ')), ['docker info']);
   });
 
   test('a Docker client without a running engine counts as no Docker', () => {
