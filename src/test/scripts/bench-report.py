@@ -178,15 +178,16 @@ def judge(figures, derived, disagree, cores=2):
             continue
         reasons = []
         for name in inputs:
-            why = disagree.get(name)
-            if why is None:
+            # its own name: `why` holds the not-met reasons of the goals still to come
+            apart = disagree.get(name)
+            if apart is None:
                 continue
-            if why.get("under_warmed"):
+            if apart.get("under_warmed"):
                 reasons.append(f"{name} under-warmed")
-            elif "aot_cache_not_used" in why:
-                reasons.append(f"{name}: AOT cache not used in start(s) {why['aot_cache_not_used']}")
+            elif "aot_cache_not_used" in apart:
+                reasons.append(f"{name}: AOT cache not used in start(s) {apart['aot_cache_not_used']}")
             else:
-                reasons.append(f"{name} rounds {why['spread']:.0%} apart")
+                reasons.append(f"{name} rounds {apart['spread']:.0%} apart")
         verdicts.append({"key": key, "goal": text, "value": None, "verdict": "withheld",
                          "reason": "; ".join(reasons) or "no figure measured"})
     for key, text, where in GOALS_ELSEWHERE:

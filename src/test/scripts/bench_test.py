@@ -275,6 +275,13 @@ class ReportJudgesEveryGoal(ReportCase):
         self.assertIn(f"- {goals['start_to_ready']['goal']}: not met (1.2): 1.50 s of service CPU when ready", stdout)
         self.assertNotIn("reason", goals["search_pg_cpu"], "a goal that is met needs no reason")
 
+    def test_a_goal_not_met_after_withheld_ones_keeps_its_reason(self):
+        # The final run of 2026-12-01: tracing withheld (rounds apart), then start to ready not met, printed bare.
+        goals = self.goals([200.0, 205.0, 240.0], ready_s=1.2)
+        self.assertEqual(goals["tracing_10_overhead"]["verdict"], "withheld")
+        self.assertEqual(goals["start_to_ready"]["verdict"], "not met")
+        self.assertIn("1.50 s of service CPU when ready", goals["start_to_ready"].get("reason", ""))
+
     def test_goals_on_withheld_figures_are_withheld_with_the_reason(self):
         goals = self.goals([200.0, 205.0, 240.0], aot_used=(True, False, True))
         for key in ("tracing_10_overhead", "tracing_100_overhead"):
