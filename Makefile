@@ -84,6 +84,11 @@ bench: build ## Benchmark: pgbench -S, GET by id at tracing off/10 %/100 %, sear
 	@$(REQUIRE) $@
 	src/test/scripts/bench.sh
 
+.PHONY: bench-start
+bench-start: build ## Start to ready only, image JVM settings: START_RUNS starts, alternating with START_B_OPTS added when set (A/B medians by thread and phase)
+	@$(REQUIRE) $@
+	src/test/scripts/bench.sh start
+
 .PHONY: test-bench
 test-bench: ## Seconds: the image starts from its trained AOT cache, make bench and make capacity run the image's JVM (image-jvm.sh), make bench withholds rounds that disagree; shellcheck of their scripts
 	@$(REQUIRE) $@

@@ -19,11 +19,14 @@
 #   bench.sh          the benchmark
 #   bench.sh profile  CPU flame graphs (async-profiler from Maven Central) of the by-id read at tracing 100 %,
 #                     10 % and off, as SVG in PROFILE_DIR (target/bench/profiles)
+#   bench.sh start    start to ready only (make bench-start): START_RUNS starts with the image's JVM settings and,
+#                     when START_B_OPTS holds JVM flags, as many with those flags added, alternating A, B, A, B so a
+#                     busy machine disturbs both alike; prints each configuration's medians (start-report.py)
 #
 # Warm-up: at least WARMUP seconds and WARMUP_REQUESTS requests (so the JIT has compiled the request path even
 # on a crowded machine), at most WARMUP_MAX seconds; a window measured before WARMUP_REQUESTS is flagged.
 # Environment: ROUNDS (3), DURATION (15 s measured), WARMUP (10 s), WARMUP_REQUESTS (30000), WARMUP_MAX (120 s), CONNECTIONS (16), THREADS (1), START_RUNS (5),
-# SEARCH_ROWS (10000), API_PORT/MGMT_PORT/PG_PORT/SINK_PORT (26080/26900/15440/26318), IMAGE_JAVA (the java of the
+# START_B_OPTS (start mode: flags of configuration B, added after the image's), SEARCH_ROWS (10000), API_PORT/MGMT_PORT/PG_PORT/SINK_PORT (26080/26900/15440/26318), IMAGE_JAVA (the java of the
 # image's JDK; found under /usr/lib/jvm from JRE_IMAGE in compose/.env when unset). Needs wrk, python3 and the
 # image's JDK (make doctor).
 set -euo pipefail
@@ -49,10 +52,12 @@ APP=target/quarkus-app
 RAW=$OUT/raw.jsonl
 
 die() { echo "bench: $*" >&2; exit 1; }
-[ "$MODE" = bench ] || [ "$MODE" = profile ] || die "usage: $0 [bench|profile]"
+case $MODE in bench | profile | start) ;; *) die "usage: $0 [bench|profile|start]" ;; esac
+# Start mode runs no rounds: the loop below the set-up counts to 0.
+[ "$MODE" != start ] || ROUNDS=0
 [ -f "$APP/quarkus-run.jar" ] || die "$APP/quarkus-run.jar not found: run make build first"
 # wrk, PostgreSQL, curl, the image's JDK: installed with apt-get as root, else named with how to get them.
-toolchain/tools.sh require "$([ "$MODE" = profile ] && echo profile || echo bench)"
+toolchain/tools.sh require "$(case $MODE in profile) echo profile ;; start) echo bench-start ;; *) echo bench ;; esac)"
 mkdir -p "$OUT"
 
 # ---- the image's JVM (JDK of JRE_IMAGE, the Dockerfile ENTRYPOINT's flags, its AOT cache): image-jvm.sh -------
@@ -155,6 +160,7 @@ new_product() {
 # ---- set-up: PostgreSQL, the schema (first start), search rows, pgbench tables --------------------------------
 echo "bench: first start (PostgreSQL, migrations)" >&2
 restart "$(tracing_env 100)" >/dev/null
+if [ "$MODE" != start ]; then
 product=$(new_product)
 # Search rows: names of random words, so a substring matches a few rows among many, as a shopper's query would.
 psql_shop -d shop -c "INSERT INTO product (sku, name, price_cents, stock)
@@ -169,6 +175,7 @@ if [ "$MODE" = bench ]; then
 fi
 by_id="http://127.0.0.1:$API_PORT/api/products/$product"
 search="http://127.0.0.1:$API_PORT/api/products?q=$search_term"
+fi
 
 # ---- profile mode -------------------------------------------------------------------------------------------
 if [ "$MODE" = profile ]; then
@@ -224,16 +231,34 @@ done
 # CPU (utime+stime) is read the moment it is ready, with its split by thread (main, JIT compilers, GC, other; live
 # threads only), and Quarkus's own "started in" is kept: the part before it is the JVM's and the launcher's, the
 # rest the application's start.
-for run in $(seq 1 "$START_RUNS"); do
-  aot_log=$OUT/start-$run-aot.log
+# measure_start RUN CONFIG [EXTRA_FLAGS]: one start, appended to $RAW; EXTRA_FLAGS go after the image's flags.
+measure_start() {
+  local run=$1 config=$2 extra=${3:-} aot_log s ready_at cpu threads started used phases
+  aot_log=$OUT/start-$run$config-aot.log
   rm -f "$aot_log"
-  s=$(restart "$(tracing_env 100)" "JAVA_OPTS=$JAVA_OPTS -Xlog:aot=info:file=$aot_log")
+  s=$(restart "$(tracing_env 100)" "JAVA_OPTS=$JAVA_OPTS${extra:+ $extra} -Xlog:aot=info:file=$aot_log")
+  ready_at=$(date +%s.%N)
   cpu=$(proc_ticks "$(service_pid)")
   threads=$(python3 "$SCRIPTS/bench-report.py" thread-cpu "$(service_pid)" "$clk_tck")
   started=$(sed -n 's/.* started in \([0-9.]*\)s\..*/\1/p' "$LOCAL_DIR/service.log" | tail -n 1)
+  phases=$(python3 "$SCRIPTS/start-report.py" phases "$(service_pid)" "$clk_tck" "$LOCAL_DIR/service.log" "$ready_at")
   used=false
   if grep -q 'Using AOT-linked classes: true' "$aot_log" 2>/dev/null && ! grep -q '\[error' "$aot_log"; then used=true; fi
-  echo "{\"case\": \"start\", \"round\": $run, \"ready_s\": $s, \"cpu_s\": $(awk -v t="$cpu" -v hz="$clk_tck" 'BEGIN {printf "%.2f", t / hz}'), \"started_in_s\": ${started:-null}, \"aot_cache_used\": $used, \"threads_cpu_s\": $threads}" >> "$RAW"
+  echo "{\"case\": \"start\", \"round\": $run, \"config\": \"$config\", \"extra_opts\": \"$extra\", \"ready_s\": $s, \"cpu_s\": $(awk -v t="$cpu" -v hz="$clk_tck" 'BEGIN {printf "%.2f", t / hz}'), \"started_in_s\": ${started:-null}, \"aot_cache_used\": $used, \"threads_cpu_s\": $threads, \"phases_s\": $phases}" >> "$RAW"
+}
+if [ "$MODE" = start ]; then
+  : > "$RAW"
+  for run in $(seq 1 "$START_RUNS"); do
+    echo "bench: start $run A${START_B_OPTS:+ and B}" >&2
+    measure_start "$run" A
+    [ -z "${START_B_OPTS:-}" ] || measure_start "$run" B "$START_B_OPTS"
+  done
+  python3 "$SCRIPTS/start-report.py" report "$RAW" | tee "$OUT/start-report.txt"
+  echo "load average at the end: $(cat /proc/loadavg)" | tee -a "$OUT/start-report.txt"
+  exit 0
+fi
+for run in $(seq 1 "$START_RUNS"); do
+  measure_start "$run" A
 done
 "$SCRIPTS/local-service.sh" stop >/dev/null
 kill "$sink"; wait "$sink" 2>/dev/null || true; sink=""

@@ -234,8 +234,68 @@ class StartCpuByThread(ReportCase):
     def test_bench_records_the_split_of_every_start(self):
         script = (ROOT / "src/test/scripts/bench.sh").read_text(encoding="utf-8")
         self.assertIn('bench-report.py" thread-cpu "$(service_pid)"', script)
-        self.assertIn('\\"threads_cpu_s\\": $threads}', script)
+        self.assertIn('\\"threads_cpu_s\\": $threads, \\"phases_s\\": $phases}', script)
 
+
+START_REPORT = ROOT / "src/test/scripts/start-report.py"
+
+
+def start_report(*args):
+    return subprocess.run([sys.executable, str(START_REPORT), *args], capture_output=True, text=True)
+
+
+class StartToReadyAB(unittest.TestCase):
+    """make bench-start: starts with the image's flags (A) alternating with extra flags (B), by thread and by phase."""
+
+    def test_phases_split_the_wall_time_at_quarkus_start(self):
+        # Booted at 1000 s; the process started 500 ticks (5.00 s) after boot, so at 1005.00; Quarkus logged
+        # "started in 1.250s" at 1006.75: 0.50 s before Quarkus's start, 1.25 s in it; ready at 1008.00: 1.25 s more.
+        with tempfile.TemporaryDirectory() as d:
+            proc = pathlib.Path(d, "proc")
+            proc.joinpath("42").mkdir(parents=True)
+            proc.joinpath("stat").write_text("cpu 1 2 3\nbtime 1000\n")
+            fields = ["S"] + ["0"] * 18 + ["500"] + ["0"] * 10  # state is field 3, starttime field 22
+            proc.joinpath("42", "stat").write_text("42 (java (x)) " + " ".join(fields) + "\n")
+            log = pathlib.Path(d, "service.log")
+            stamp = "1970-01-01T00:16:46.750000123Z"  # 1006.75 s after the epoch
+            log.write_text('not json started in 9.9s.\n'
+                           + json.dumps({"timestamp": stamp, "message": "shop 1.0.0 on JVM started in 1.250s. Listening on"}) + "\n")
+            out = subprocess.run([sys.executable, "-c", "import importlib.util, sys; spec = importlib.util.spec_from_file_location('r', sys.argv[1]); "
+                                  "r = importlib.util.module_from_spec(spec); spec.loader.exec_module(r); r.phases(42, 100, sys.argv[2], '1008.00', sys.argv[3])",
+                                  str(START_REPORT), str(log), str(proc)], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout), {"jvm": 0.5, "quarkus": 1.25, "to_ready": 1.25})
+
+    def test_report_prints_each_configuration_and_b_against_a(self):
+        lines = []
+        for run in (1, 2, 3):
+            for config, main, jit in (("A", 1.4, 2.5 + run / 10), ("B", 1.2, 0.8 + run / 10)):
+                lines.append({"case": "start", "round": run, "config": config,
+                              "extra_opts": "-XX:TieredStopAtLevel=1" if config == "B" else "",
+                              "ready_s": main + jit / 2, "cpu_s": main + jit, "aot_cache_used": True,
+                              "threads_cpu_s": {"main": main, "jit": jit, "gc": 0.05, "other": 0.2},
+                              "phases_s": {"jvm": 0.4, "quarkus": main, "to_ready": 0.1}})
+        with tempfile.TemporaryDirectory() as d:
+            raw = pathlib.Path(d, "raw.jsonl")
+            raw.write_text("".join(json.dumps(line) + "\n" for line in lines))
+            out = start_report("report", str(raw))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("start A (the image flags): 3 starts, medians:", out.stdout)
+        self.assertIn("start B (+ -XX:TieredStopAtLevel=1): 3 starts, medians:", out.stdout)
+        self.assertIn("  by thread: main 1.40 s, jit 2.70 s, gc 0.05 s, other 0.20 s", out.stdout)
+        self.assertIn("  by phase (wall): jvm 0.40 s, quarkus 1.20 s, to_ready 0.10 s", out.stdout)
+        self.assertIn("B - A: ready -1.05 s, CPU when ready -1.90 s, main -0.20 s, jit -1.70 s, gc +0.00 s, other +0.00 s",
+                      out.stdout)
+
+    def test_start_mode_alternates_a_and_b_with_the_extra_flags_after_the_images(self):
+        script = (ROOT / "src/test/scripts/bench.sh").read_text(encoding="utf-8")
+        body = script[script.index('if [ "$MODE" = start ]; then'):]
+        loop = body[body.index('for run in $(seq 1 "$START_RUNS"); do'):body.index("done")]
+        self.assertLess(loop.index('measure_start "$run" A'), loop.index('measure_start "$run" B "$START_B_OPTS"'),
+                        "A and B alternate within one loop, so a busy machine disturbs both alike")
+        self.assertIn('"JAVA_OPTS=$JAVA_OPTS${extra:+ $extra} -Xlog:aot=info:file=$aot_log"', script,
+                      "B is the image's flags plus START_B_OPTS, still logging whether the AOT cache was used")
+        self.assertIn('bench-start: build', (ROOT / "Makefile").read_text(encoding="utf-8"))
 
 class ReportJudgesEveryGoal(ReportCase):
     """The closing note of issue 14 comes from one run: every goal, met / not met / withheld and why."""
