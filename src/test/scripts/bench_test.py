@@ -32,12 +32,24 @@ def run(*args, env=None):
     return subprocess.run([sys.executable, str(REPORT), *args], capture_output=True, text=True, env=env)
 
 
-def runtime_stage():
+def stages():
+    """The Dockerfile's stages by name (the last, unnamed one is "runtime"), each from its FROM line on."""
     text = DOCKERFILE.read_text(encoding="utf-8")
-    stages = re.split(r"^FROM ", text, flags=re.M)
-    if len(stages) < 3:
-        raise AssertionError("Dockerfile: expected a build stage and a runtime stage")
-    return stages[-1]
+    parts = re.split(r"^(?=FROM )", text, flags=re.M)[1:]
+    named = {}
+    for part in parts:
+        m = re.match(r"FROM \S+(?: AS (\w+))?", part.replace("--platform=$BUILDPLATFORM ", ""))
+        named[m.group(1) or "runtime"] = part
+    if set(named) != {"build", "train", "runtime"}:
+        raise AssertionError(f"Dockerfile: expected the stages build, train and the runtime one, found {sorted(named)}")
+    return named
+
+
+def runtime_stage():
+    return stages()["runtime"]
+
+
+APP_COPIES = re.compile(r"^COPY --from=build .*$", re.M)
 
 
 class ImageStartsFromAnAotCache(unittest.TestCase):
@@ -50,15 +62,41 @@ class ImageStartsFromAnAotCache(unittest.TestCase):
         self.assertIn("-XX:AOTCache=/deployments/app.aot", lines,
                       "the image must start from the AOT cache it trains (README, Measured: start to ready)")
 
-    def test_runtime_stage_trains_the_cache_after_copying_the_application(self):
-        stage = runtime_stage()
-        train = stage.find('RUN ["/deployments/aot-train.sh", "java", "/deployments"]')
-        self.assertGreater(train, 0, "the runtime stage must run aot-train.sh with the image's own java")
+    def test_train_stage_trains_the_cache_after_copying_the_application(self):
+        train_stage = stages()["train"]
+        self.assertTrue(train_stage.startswith("FROM ${JRE_IMAGE} AS train"), "train on the runtime image: the cache belongs to its JDK build")
+        train = train_stage.find('RUN ["/deployments/aot-train.sh", "java", "/deployments"]')
+        self.assertGreater(train, 0, "the train stage must run aot-train.sh with the image's own java")
         for copied in ("/build/target/quarkus-app/lib/", "/build/target/quarkus-app/app/", "jvm.options"):
-            at = stage.find(copied)
-            self.assertGreater(at, 0, f"the runtime stage must copy {copied}")
+            at = train_stage.find(copied)
+            self.assertGreater(at, 0, f"the train stage must copy {copied}")
             self.assertLess(at, train, f"{copied} must be in place before the training run")
-        self.assertLess(train, stage.find("USER 185:185"), "train as root, before the image drops privileges")
+        self.assertRegex(train_stage[:train], r"apt-get install [^\n]*\bpostgresql\b",
+                         "the training run starts a PostgreSQL: the train stage installs one")
+
+    def test_runtime_stage_uses_the_trained_cache_only_if_the_jvm_accepts_it(self):
+        runtime, train = runtime_stage(), stages()["train"]
+        # The cache records the class path's jars by path and modification time: both stages copy the same files
+        # from the same build stage to the same places.
+        self.assertEqual([c for c in APP_COPIES.findall(runtime) if "quarkus-app" in c],
+                         [c for c in APP_COPIES.findall(train) if "quarkus-app" in c],
+                         "the runtime stage must copy the application exactly as the train stage did")
+        copy = runtime.find("COPY --from=train --chown=root:root /deployments/app.aot ./")
+        self.assertGreater(copy, 0, "the runtime stage must take the cache the train stage wrote")
+        check = runtime.find('"-XX:AOTCache=/deployments/app.aot", "-XX:AOTMode=on"')
+        self.assertGreater(check, copy, "a cache the JVM would skip must fail the build (-XX:AOTMode=on), after it is copied")
+        self.assertLess(runtime.find("/build/target/quarkus-app/app/"), check)
+        self.assertNotIn("aot-train.sh", runtime, "the runtime stage ships no training script")
+        self.assertLess(check, runtime.find("USER 185:185"), "check as root, before the image drops privileges")
+
+    def test_training_run_has_a_database(self):
+        script = (ROOT / "src/main/docker/aot-train.sh").read_text(encoding="utf-8")
+        self.assertIn('QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$pg_port/shop"', script,
+                      "the training run must reach a database, or pgjdbc, the pool and Flyway stay out of the cache")
+        self.assertNotIn("QUARKUS_FLYWAY_MIGRATE_AT_START=false", script, "Flyway's start belongs in the cache")
+        self.assertIn('"$pg_bin/pg_ctl" -D "$pg_dir/data"', script)
+        self.assertLess(script.index('/q/health/ready" 2>/dev/null && break'), script.index('"AOT-TRAIN-1"'),
+                        "the requests wait for readiness (database included)")
 
     def test_runtime_jdk_has_one_step_aot_caches(self):
         env = (ROOT / "compose/.env").read_text(encoding="utf-8")
