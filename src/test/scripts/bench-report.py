@@ -4,8 +4,11 @@ ENTRYPOINT, and turn the raw lines of a run into the table and target/bench/summ
 
 A start-to-ready figure is published only when the JVM reported using the AOT cache in every start
 (aot_cache_used in the start lines). A figure is published only when its rounds agree and were warm: the spread (max - min) / min of a case's
-per-round values must be at most AGREEMENT (10 %), and every window must have had WARMUP_REQUESTS of warm-up;
-otherwise the table says "rounds disagree" with the range, and the summary
+per-round values must be at most AGREEMENT (10 %), and every window must have been warm: WARMUP_REQUESTS of
+warm-up and a warm-up that ended with the JIT quiet (its compiler threads took at most JIT_QUIET of the service's CPU
+in the last warm-up slice: a window measured while C1/C2 still compile pays for the compiler, in one round and not
+the next; that was most of the rounds' spread in the runs of 2026-12-01); otherwise the table says "rounds disagree"
+or "under-warmed" with the range, and the summary
 lists the figure under "disagree" instead of "figures". Ratios (tracing overhead, service versus pgbench) are
 derived only from published figures.
 
@@ -14,7 +17,10 @@ behind it), or "withheld" with the reason (an input figure whose rounds disagree
 under "goals". A goal make bench does not measure says which target does.
 
   bench-report.py entrypoint-flags DOCKERFILE
-  bench-report.py wrk-line ROUND CASE CLK_TCK SERVICE_TICKS PG_TICKS RSS_KIB WARMUP_REQUESTS  < wrk --latency output
+  bench-report.py warm-up PID URL [HEADER]     drive URL with wrk until the JIT is quiet (below), JSON on stdout
+  bench-report.py thread-ticks PID             the CPU ticks of each live thread of PID, JSON (before/after a window)
+  bench-report.py wrk-line ROUND CASE CLK_TCK SERVICE_TICKS PG_TICKS RSS_KIB WARMUP_JSON THREADS_BEFORE THREADS_AFTER
+                                               < wrk --latency output
   bench-report.py pgbench-line ROUND CLK_TCK PG_TICKS                          < pgbench output
   bench-report.py thread-cpu PID CLK_TCK       the JVM's CPU so far by thread kind (main, jit, gc, other), JSON
   bench-report.py report RAW.jsonl SUMMARY.json CORES CONNECTIONS THREADS DURATION WARMUP ROUNDS ROWS TERM MATCHES JDK FLAGS LOADAVG
@@ -22,7 +28,9 @@ under "goals". A goal make bench does not measure says which target does.
 import json
 import os
 import re
+import subprocess
 import sys
+import time
 
 AGREEMENT = 0.10
 
@@ -91,6 +99,75 @@ def thread_cpu(pid, clk_tck, proc="/proc"):
     print(json.dumps({kind: round(ticks / hz, 2) for kind, ticks in kinds.items()}))
 
 
+# The JIT is quiet when its compiler threads took at most this share of the service's CPU in a warm-up slice.
+JIT_QUIET = float(os.environ.get("JIT_QUIET", "0.03"))
+
+
+def thread_ticks(pid, proc="/proc"):
+    """{tid: [kind, utime+stime ticks]} of every live thread of PID."""
+    out = {}
+    task_dir = os.path.join(proc, str(pid), "task")
+    for tid in os.listdir(task_dir):
+        try:
+            with open(os.path.join(task_dir, tid, "stat"), encoding="utf-8") as f:
+                stat = f.read()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        kind = next((k for k, pattern in THREAD_KINDS if pattern.fullmatch(name)), "other")
+        out[tid] = [kind, int(fields[11]) + int(fields[12])]
+    return out
+
+
+def kind_ticks_between(before, after, kind="jit"):
+    """Ticks the threads of one kind used between two thread_ticks snapshots. A thread new since `before` counts
+    from 0; HotSpot retires idle compiler threads (UseDynamicNumberOfCompilerThreads), and one that ended in between
+    is not counted, which only ever hides a thread that had gone idle."""
+    return sum(ticks - (before[tid][1] if tid in before else 0) for tid, (k, ticks) in after.items() if k == kind)
+
+
+def jit_share(jit_ticks, service_ticks):
+    return jit_ticks / service_ticks if service_ticks > 0 else 0.0
+
+
+def warmed(elapsed_s, requests, share, warmup_s, warmup_requests, quiet=JIT_QUIET):
+    """Warm-up is over once it has lasted warmup_s, served warmup_requests and its last slice had the JIT quiet."""
+    return elapsed_s >= warmup_s and requests >= warmup_requests and share is not None and share <= quiet
+
+
+def process_ticks(pid, proc="/proc"):
+    with open(os.path.join(proc, str(pid), "stat"), encoding="utf-8") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def warm_up(pid, url, header=""):
+    """Drive URL with wrk in slices of WARMUP_SLICE s until warmed() (WARMUP s, WARMUP_REQUESTS, the JIT quiet) or
+    WARMUP_MAX s; prints {"requests", "seconds", "jit_share" (of the last slice), "jit_quiet"}."""
+    env = os.environ
+    warmup_s, warmup_requests = int(env.get("WARMUP", "10")), int(env.get("WARMUP_REQUESTS", "30000"))
+    warmup_max, slice_s = int(env.get("WARMUP_MAX", "120")), int(env.get("WARMUP_SLICE", "5"))
+    cmd = ["wrk", f"-t{env.get('THREADS', '1')}", f"-c{env.get('CONNECTIONS', '16')}", f"-d{slice_s}s", url]
+    if header:
+        cmd[1:1] = ["-H", header]
+    start, n, share = time.monotonic(), 0, None
+    while True:
+        s0, t0 = process_ticks(pid), thread_ticks(pid)
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        s1, t1 = process_ticks(pid), thread_ticks(pid)
+        m = re.search(r"(\d+) requests in", out)
+        if not m:
+            die(f"unreadable wrk output:\n{out}")
+        n += int(m.group(1))
+        share = jit_share(kind_ticks_between(t0, t1), s1 - s0)
+        elapsed = time.monotonic() - start
+        if warmed(elapsed, n, share, warmup_s, warmup_requests) or elapsed >= warmup_max:
+            break
+    print(json.dumps({"requests": n, "seconds": round(elapsed), "jit_share": round(share, 3),
+                      "jit_quiet": share <= JIT_QUIET}))
+
+
 def millis(text):
     m = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
     if not m:
@@ -98,8 +175,10 @@ def millis(text):
     return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
 
 
-def wrk_line(round_, case, clk_tck, service_ticks, pg_ticks, rss_kib, warmup_requests):
+def wrk_line(round_, case, clk_tck, service_ticks, pg_ticks, rss_kib, warmup_json, threads_before, threads_after):
     out = sys.stdin.read()
+    warm = json.loads(warmup_json)
+    jit = kind_ticks_between(json.loads(threads_before), json.loads(threads_after))
     reqs = re.search(r"(\d+) requests in", out)
     rps = re.search(r"Requests/sec:\s*([\d.]+)", out)
     p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M)
@@ -115,7 +194,9 @@ def wrk_line(round_, case, clk_tck, service_ticks, pg_ticks, rss_kib, warmup_req
         "p50_ms": millis(p50.group(1)), "p99_ms": millis(p99.group(1)),
         "non_2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else "",
         "service_cpu_us": int(service_ticks) / hz * 1e6 / n, "pg_cpu_us": int(pg_ticks) / hz * 1e6 / n,
-        "rss_mib": int(rss_kib) / 1024, "warmup_requests": int(warmup_requests)}))
+        "rss_mib": int(rss_kib) / 1024, "warmup_requests": warm["requests"], "warmup_s": warm["seconds"],
+        "warmup_jit_share": warm["jit_share"], "warmup_jit_quiet": warm["jit_quiet"],
+        "jit_cpu_us": jit / hz * 1e6 / n, "jit_share": round(jit_share(jit, int(service_ticks)), 3)}))
 
 
 def pgbench_line(round_, clk_tck, pg_ticks):
@@ -204,7 +285,9 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
         by_case.setdefault(line["case"], []).append(line)
 
     figures, disagree, table = {}, {}, []
-    cold = [r for r in lines if "warmup_requests" in r and r["warmup_requests"] < int(os.environ.get("WARMUP_REQUESTS", "0"))]
+    # Under-warmed: fewer warm-up requests than asked, or a warm-up that hit WARMUP_MAX with the JIT still compiling.
+    cold = [r for r in lines if "warmup_requests" in r and (r["warmup_requests"] < int(os.environ.get("WARMUP_REQUESTS", "0"))
+                                                            or r.get("warmup_jit_quiet") is False)]
 
     def figure(key, label, case, field, unit, fmt):
         runs = by_case.get(case, [])
@@ -237,6 +320,13 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
     figure("search_pg_cpu_us", f"GET ?q= over {rows} rows: PostgreSQL CPU/request", "search", "pg_cpu_us", "µs", "{:.0f}")
     figure("search_service_cpu_us", "GET ?q=: service CPU/request", "search", "service_cpu_us", "µs", "{:.0f}")
     figure("search_rps", "GET ?q=: req/s", "search", "rps", "req/s", "{:.0f}")
+    jitted = [r for r in lines if "jit_share" in r]
+    if jitted:
+        # What the warm-up leaves to the windows: the JIT's compiler threads' share of the service's CPU in them.
+        top = max(jitted, key=lambda r: r["jit_share"])
+        table.append(("JIT compiler threads' share of service CPU in the windows",
+                      f"max {top['jit_share']:.1%} ({top['case']} r{top['round']}), median "
+                      f"{median([r['jit_share'] for r in jitted]):.1%}"))
     start_runs = by_case.get("start", [])
     if not start_runs:
         die(f"no start-to-ready runs in {raw}")
@@ -304,9 +394,11 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
         print(f"\nWARNING: {len(errors)} measured windows had non-2xx answers or socket errors: "
               + ", ".join(f"{r['case']} r{r['round']}" for r in errors))
     if cold:
-        print(f"\nWARNING: {len(cold)} windows were measured before WARMUP_REQUESTS requests of warm-up "
-              "(the machine was too busy to serve them within WARMUP_MAX): "
-              + ", ".join(f"{r['case']} r{r['round']} ({r['warmup_requests']})" for r in cold))
+        print(f"\nWARNING: {len(cold)} windows were measured before WARMUP_REQUESTS requests of warm-up or with the "
+              f"JIT still compiling (over {JIT_QUIET:.0%} of the service's CPU in the last warm-up slice; the machine was "
+              "too busy to get there within WARMUP_MAX): "
+              + ", ".join(f"{r['case']} r{r['round']} ({r['warmup_requests']} requests, JIT "
+                          f"{r.get('warmup_jit_share', 0):.0%})" for r in cold))
     if "start_to_ready_s" in disagree:
         print("\nNOT PUBLISHED: the JVM did not use the AOT cache in every start (the image would): check "
               "start-N-aot.log, and that the cache was trained with this JDK, class path and jvm.options.")
@@ -318,7 +410,7 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
         value = "" if goal["value"] is None else f" ({goal['value']:g})"
         print(f"- {goal['goal']}: {goal['verdict']}{value}" + (f": {goal['reason']}" if goal.get("reason") else ""))
     summary = {"settings": {"cores": int(cores), "connections": int(connections), "threads": int(threads),
-                            "duration_s": int(duration), "warmup_s": int(warmup), "rounds": int(rounds),
+                            "duration_s": int(duration), "warmup_s": int(warmup), "rounds": int(rounds), "jit_quiet": JIT_QUIET,
                             "search_rows": int(rows), "search_term": term, "search_matches": int(matches),
                             "jvm": jdk, "jvm_flags": flags, "loadavg_at_end": loadavg.strip()},
                "figures": figures, "derived": derived, "disagree": disagree, "goals": goals,
@@ -333,8 +425,11 @@ def main():
     if len(sys.argv) < 2:
         die("usage: see the module docstring")
     cmd, args = sys.argv[1], sys.argv[2:]
-    commands = {"entrypoint-flags": (entrypoint_flags, 1), "wrk-line": (wrk_line, 7),
+    commands = {"entrypoint-flags": (entrypoint_flags, 1), "wrk-line": (wrk_line, 9),
+                "thread-ticks": (lambda pid: print(json.dumps(thread_ticks(pid))), 1),
                 "pgbench-line": (pgbench_line, 3), "report": (report, 14), "thread-cpu": (thread_cpu, 2)}
+    if cmd == "warm-up" and len(args) in (2, 3):
+        return warm_up(*args)
     if cmd not in commands or len(args) != commands[cmd][1]:
         die(f"unknown command or wrong arguments: {sys.argv[1:]}")
     commands[cmd][0](*args)

@@ -23,9 +23,11 @@
 #                     when START_B_OPTS holds JVM flags, as many with those flags added, alternating A, B, A, B so a
 #                     busy machine disturbs both alike; prints each configuration's medians (start-report.py)
 #
-# Warm-up: at least WARMUP seconds and WARMUP_REQUESTS requests (so the JIT has compiled the request path even
-# on a crowded machine), at most WARMUP_MAX seconds; a window measured before WARMUP_REQUESTS is flagged.
-# Environment: ROUNDS (3), DURATION (15 s measured), WARMUP (10 s), WARMUP_REQUESTS (30000), WARMUP_MAX (120 s), CONNECTIONS (16), THREADS (1), START_RUNS (5),
+# Warm-up: at least WARMUP seconds and WARMUP_REQUESTS requests, and until the JIT is quiet (its compiler threads
+# took at most JIT_QUIET of the service's CPU in the last 5 s slice), at most WARMUP_MAX seconds; a window measured
+# before that is flagged under-warmed and its figure withheld.
+# Environment: ROUNDS (3), DURATION (15 s measured), WARMUP (10 s), WARMUP_REQUESTS (30000), WARMUP_MAX (120 s),
+# JIT_QUIET (0.03), CONNECTIONS (16), THREADS (1), START_RUNS (5),
 # START_B_OPTS (start mode: flags of configuration B, added after the image's), SEARCH_ROWS (10000), API_PORT/MGMT_PORT/PG_PORT/SINK_PORT (26080/26900/15440/26318), IMAGE_JAVA (the java of the
 # image's JDK; found under /usr/lib/jvm from JRE_IMAGE in compose/.env when unset). Needs wrk, python3 and the
 # image's JDK (make doctor).
@@ -38,6 +40,7 @@ DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-10}
 WARMUP_REQUESTS=${WARMUP_REQUESTS:-30000}
 WARMUP_MAX=${WARMUP_MAX:-120}
+JIT_QUIET=${JIT_QUIET:-0.03}
 CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-1}
 START_RUNS=${START_RUNS:-5}
@@ -104,30 +107,30 @@ tracing_env() {
   esac
 }
 
-# Drive URL (with an extra request header when a second argument is given) until WARMUP seconds and WARMUP_REQUESTS
-# requests have passed, or WARMUP_MAX seconds; prints the count.
+# Drive URL (with an extra request header when a second argument is given) in 5 s slices of wrk until WARMUP seconds
+# and WARMUP_REQUESTS requests have passed and the JIT is quiet (its compiler threads took at most JIT_QUIET of the
+# service's CPU in the last slice), or WARMUP_MAX seconds; prints what it did as JSON (bench-report.py warm-up).
+# A fixed request count was not enough: on a busy machine the compiler threads get less CPU, and with 30 000
+# requests behind it a window still paid 100-200 µs of JIT per request (loadtest/README.md, "Benchmark").
 warm_up() {
-  local url=$1 start=$SECONDS n=0
-  local header=(); [ -z "${2:-}" ] || header=(-H "$2")
-  while [ $((SECONDS - start)) -lt "$WARMUP" ] ||
-        { [ "$n" -lt "$WARMUP_REQUESTS" ] && [ $((SECONDS - start)) -lt "$WARMUP_MAX" ]; }; do
-    n=$((n + $(wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "${header[@]}" "$url" | awk '/requests in/ {print $1}')))
-  done
-  echo "$n"
+  WARMUP=$WARMUP WARMUP_REQUESTS=$WARMUP_REQUESTS WARMUP_MAX=$WARMUP_MAX JIT_QUIET=$JIT_QUIET THREADS=$THREADS \
+    CONNECTIONS=$CONNECTIONS python3 "$SCRIPTS/bench-report.py" warm-up "$(service_pid)" "$@"
 }
 
 # wrk over one URL (optional 4th argument: a request header) for the measured window, with service and PostgreSQL
-# CPU; appends one JSON line to $RAW.
+# CPU and the JIT's share of the service's; appends one JSON line to $RAW.
 measure_wrk() {
-  local round=$1 case=$2 url=$3 pid s0 s1 p0 p1 out warm
+  local round=$1 case=$2 url=$3 pid s0 s1 p0 p1 t0 t1 out warm
   local header=(); [ -z "${4:-}" ] || header=(-H "$4")
   pid=$(service_pid)
-  warm=$(warm_up "$url" "${4:-}")
+  warm=$(warm_up "$url" ${4:+"$4"})
+  t0=$(python3 "$SCRIPTS/bench-report.py" thread-ticks "$pid")
   s0=$(proc_ticks "$pid"); p0=$(pg_ticks)
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "$url")
   s1=$(proc_ticks "$pid"); p1=$(pg_ticks)
+  t1=$(python3 "$SCRIPTS/bench-report.py" thread-ticks "$pid")
   python3 "$SCRIPTS/bench-report.py" wrk-line "$round" "$case" "$clk_tck" "$((s1 - s0))" "$((p1 - p0))" \
-    "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")" "$warm" <<<"$out" >> "$RAW"
+    "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")" "$warm" "$t0" "$t1" <<<"$out" >> "$RAW"
 }
 
 # The postmaster's live children (backends and its own processes).
@@ -193,7 +196,7 @@ if [ "$MODE" = profile ]; then
   for t in 100 10 off; do
     restart "$(tracing_env "$t")" >/dev/null
     pid=$(service_pid)
-    echo "bench: tracing $t: warmed up with $(warm_up "$by_id") requests" >&2
+    echo "bench: tracing $t: warmed up: $(warm_up "$by_id")" >&2
     collapsed=$(pwd)/$PROFILE_DIR/by-id-tracing-$t.collapsed
     # jcmd would read "a=b" as a named argument: the agent's options go in literal double quotes.
     "$jcmd" "$pid" JVMTI.agent_load "$lib" '"start,event=cpu,interval=1ms"' >/dev/null
@@ -263,6 +266,6 @@ done
 "$SCRIPTS/local-service.sh" stop >/dev/null
 kill "$sink"; wait "$sink" 2>/dev/null || true; sink=""
 
-WARMUP_REQUESTS=$WARMUP_REQUESTS python3 "$SCRIPTS/bench-report.py" report "$RAW" "$OUT/summary.json" \
+WARMUP_REQUESTS=$WARMUP_REQUESTS JIT_QUIET=$JIT_QUIET python3 "$SCRIPTS/bench-report.py" report "$RAW" "$OUT/summary.json" \
   "$(nproc)" "$CONNECTIONS" "$THREADS" "$DURATION" "$WARMUP" "$ROUNDS" "$SEARCH_ROWS" "$search_term" "$search_matches" \
   "$("$IMAGE_JAVA" -version 2>&1 | head -n 1)" "${IMAGE_FLAGS[*]}" "$(cat /proc/loadavg)"

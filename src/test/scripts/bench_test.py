@@ -11,7 +11,10 @@
 - it publishes start-to-ready only when the JVM logged, in every start, that it used the AOT cache;
 - it splits a start's CPU by thread kind (main, JIT compilers, GC, other) from /proc, and prints the medians;
 - it prints every goal of issue 14 with met / not met on published figures (not met with the measured reason: the
-  CPU per request or per start behind it), or withheld with the reason.
+  CPU per request or per start behind it), or withheld with the reason;
+- a window is measured only after a warm-up that ended with the JIT quiet (its compiler threads at most JIT_QUIET
+  of the service's CPU in the last slice), and one measured after a warm-up that hit WARMUP_MAX first is withheld
+  as under-warmed: JIT compilation inside the windows was most of the rounds' spread.
 Run: python3 src/test/scripts/bench_test.py
 """
 import json
@@ -161,7 +164,7 @@ class MeasurementsRunTheImagesJvm(unittest.TestCase):
 class ReportCase(unittest.TestCase):
     """Runs bench-report.py's report on made-up raw lines; every case of every round gets the given figures."""
 
-    def report(self, cpu_by_round, warmup=40000, aot_used=(True, True, True), ready_s=0.9, auth_us=12.0):
+    def report(self, cpu_by_round, warmup=40000, aot_used=(True, True, True), ready_s=0.9, auth_us=12.0, jit_quiet=None):
         lines = []
         for rnd, cpu in enumerate(cpu_by_round, start=1):
             lines.append({"case": "pgbench", "round": rnd, "tps": 30000.0, "pg_cpu_us": 50.0})
@@ -170,6 +173,8 @@ class ReportCase(unittest.TestCase):
                               "p99_ms": 5.0, "non_2xx": 0, "socket_errors": "",
                               "service_cpu_us": cpu + (auth_us if case == "auth" else 0.0),
                               "pg_cpu_us": 60.0, "rss_mib": 200.0, "warmup_requests": warmup})
+                if jit_quiet is not None:
+                    lines[-1] |= {"warmup_jit_quiet": jit_quiet(rnd, case), "warmup_jit_share": 0.02, "jit_share": 0.01}
             lines.append({"case": "start", "round": rnd, "ready_s": ready_s, "cpu_s": 1.5, "started_in_s": 0.6,
                           "aot_cache_used": aot_used[rnd - 1],
                           "threads_cpu_s": {"main": 0.5 + rnd / 10, "jit": 0.8, "gc": 0.05, "other": 0.1}})
@@ -238,6 +243,82 @@ class ReportPublishesOnlyAgreeingRounds(ReportCase):
         self.assertNotIn("by_id_off_service_cpu_us", summary["figures"])
         self.assertTrue(summary["disagree"]["by_id_off_service_cpu_us"]["under_warmed"])
         self.assertIn("under-warmed", stdout)
+
+
+def load_report():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("bench_report", REPORT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class WarmUpWaitsForTheJit(ReportCase):
+    """A window starts only once the JIT is quiet: with a fixed request count, windows of the same case paid
+    10-200 µs of JIT compilation per request in one round and not in the next (loadtest/README.md, Benchmark)."""
+
+    def test_warm_up_is_over_only_when_the_jit_is_quiet(self):
+        r = load_report()
+        self.assertFalse(r.warmed(60, 100000, 0.20, 10, 30000, quiet=0.03), "the JIT took 20 %: still compiling")
+        self.assertTrue(r.warmed(60, 100000, 0.02, 10, 30000, quiet=0.03))
+        self.assertFalse(r.warmed(60, 100, 0.0, 10, 30000, quiet=0.03), "too few requests")
+        self.assertFalse(r.warmed(5, 100000, 0.0, 10, 30000, quiet=0.03), "too short")
+        self.assertFalse(r.warmed(60, 100000, None, 10, 30000, quiet=0.03), "no slice measured yet")
+
+    def test_jit_ticks_follow_threads_that_come_and_go(self):
+        r = load_report()
+        before = {"1": ["main", 10], "7": ["jit", 100], "8": ["jit", 50], "9": ["other", 5]}
+        # thread 8 retired (idle), thread 11 is a new compiler thread: counted from 0.
+        after = {"1": ["main", 20], "7": ["jit", 130], "11": ["jit", 4], "9": ["other", 90]}
+        self.assertEqual(r.kind_ticks_between(before, after), 34)
+        self.assertEqual(r.jit_share(34, 340), 0.1)
+        self.assertEqual(r.jit_share(5, 0), 0.0)
+
+    def test_thread_ticks_of_a_live_process(self):
+        out = run("thread-ticks", str(os.getpid()))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        ticks = json.loads(out.stdout)
+        self.assertIn(str(os.getpid()), ticks)
+        self.assertTrue(all(kind in ("main", "jit", "gc", "other") for kind, _ in ticks.values()))
+
+    def warm_up(self, jit_quiet, warmup_max):
+        with tempfile.TemporaryDirectory() as d:
+            wrk = pathlib.Path(d, "wrk")
+            wrk.write_text(f"#!/bin/sh\necho \"$@\" >> {d}/calls\necho '  5000 requests in 5.00s, 1.2MB read'\n")
+            wrk.chmod(0o755)
+            env = {**os.environ, "PATH": f"{d}:{os.environ['PATH']}", "WARMUP": "0", "WARMUP_REQUESTS": "12000",
+                   "WARMUP_MAX": str(warmup_max), "JIT_QUIET": str(jit_quiet), "CONNECTIONS": "16", "THREADS": "1"}
+            out = run("warm-up", str(os.getpid()), "http://127.0.0.1:1/x", "Authorization: Bearer k", env=env)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            calls = pathlib.Path(d, "calls").read_text().splitlines()
+            return json.loads(out.stdout), calls
+
+    def test_warm_up_drives_wrk_until_requests_and_a_quiet_jit(self):
+        # This process has no compiler threads: quiet, so three slices reach 12 000 requests and it stops.
+        result, calls = self.warm_up(jit_quiet=0.03, warmup_max=600)
+        self.assertEqual((result["requests"], result["jit_quiet"]), (15000, True))
+        self.assertEqual(calls[0], "-H Authorization: Bearer k -t1 -c16 -d5s http://127.0.0.1:1/x")
+        # Never quiet (a negative bound): it stops at WARMUP_MAX and says the JIT was not quiet.
+        result, calls = self.warm_up(jit_quiet=-1, warmup_max=0)
+        self.assertEqual((result["requests"], result["jit_quiet"], len(calls)), (5000, False, 1))
+
+    def test_a_window_after_a_warm_up_that_never_got_the_jit_quiet_is_withheld(self):
+        stdout, summary = self.report([200.0, 205.0, 210.0],
+                                      jit_quiet=lambda rnd, case: not (rnd == 2 and case == "tracing-off"))
+        self.assertNotIn("by_id_off_service_cpu_us", summary["figures"])
+        self.assertTrue(summary["disagree"]["by_id_off_service_cpu_us"]["under_warmed"])
+        self.assertIn("by_id_10_service_cpu_us", summary["figures"], "only the case whose JIT was busy is withheld")
+        self.assertIn("JIT still compiling", stdout)
+        self.assertRegex(stdout, r"JIT compiler threads' share of service CPU in the windows +\| max 1\.0% ")
+
+    def test_bench_warms_up_with_it_and_records_the_windows_jit(self):
+        script = (ROOT / "src/test/scripts/bench.sh").read_text(encoding="utf-8")
+        body = script[script.index("measure_wrk() {"):script.index("# The postmaster's live children")]
+        self.assertIn('warm=$(warm_up "$url"', body)
+        self.assertIn('bench-report.py" warm-up "$(service_pid)"', script)
+        self.assertIn('"$warm" "$t0" "$t1"', body, "the window's line needs the warm-up and the threads' CPU around it")
+        self.assertLess(body.index("t0=$("), body.index('-d"${DURATION}s"'))
+        self.assertLess(body.index('-d"${DURATION}s"'), body.index("t1=$("))
 
 
 class StartCpuByThread(ReportCase):
