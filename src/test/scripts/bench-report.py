@@ -237,8 +237,11 @@ def why_not_met(figures, cores):
     if cpu:
         split = ", ".join(f"{kind} {figures[f'start_cpu_{kind}_s_median']:.2f} s" for kind in ("main", "jit", "gc", "other")
                           if f"start_cpu_{kind}_s_median" in figures)
+        phases = ", ".join(f"{step} {figures[f'start_phase_{step}_s_median']:.2f} s" for step in ("jvm", "quarkus", "to_ready")
+                           if f"start_phase_{step}_s_median" in figures)
         why["start_to_ready"] = (f"{cpu:.2f} s of service CPU when ready" + (f" ({split})" if split else "")
-                                 + f": on {cores} cores at best {cpu / int(cores):.2f} s")
+                                 + f": on {cores} cores at best {cpu / int(cores):.2f} s"
+                                 + (f"; wall time by phase {phases}" if phases else ""))
     if figures.get("search_pg_cpu_us"):
         why["search_pg_cpu"] = f"PostgreSQL CPU/request {figures['search_pg_cpu_us']:.0f} µs"
     return why
@@ -359,6 +362,14 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
         if len(quarkus) == len(start_runs):
             figures["start_quarkus_started_in_s_median"] = median(quarkus)
             table.append(("start: Quarkus \"started in\"", f"median {median(quarkus):.2f} s"))
+        phases = [r["phases_s"] for r in start_runs if r.get("phases_s")]
+        if len(phases) == len(start_runs):
+            # Wall time by phase (start-report.py phases): before Quarkus's start (JVM, launcher, the AOT cache's
+            # classes), Quarkus's "started in", and from there to the first readiness answer UP.
+            steps = {step: median([p[step] for p in phases]) for step in phases[0]}
+            for step, seconds in steps.items():
+                figures[f"start_phase_{step}_s_median"] = seconds
+            table.append(("start: wall time by phase", ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()) + " (medians)"))
 
     derived = {}
     base = figures.get("by_id_off_service_cpu_us")

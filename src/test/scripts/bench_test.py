@@ -164,7 +164,7 @@ class MeasurementsRunTheImagesJvm(unittest.TestCase):
 class ReportCase(unittest.TestCase):
     """Runs bench-report.py's report on made-up raw lines; every case of every round gets the given figures."""
 
-    def report(self, cpu_by_round, warmup=40000, aot_used=(True, True, True), ready_s=0.9, auth_us=12.0, jit_quiet=None):
+    def report(self, cpu_by_round, warmup=40000, aot_used=(True, True, True), ready_s=0.9, auth_us=12.0, jit_quiet=None, phases=False):
         lines = []
         for rnd, cpu in enumerate(cpu_by_round, start=1):
             lines.append({"case": "pgbench", "round": rnd, "tps": 30000.0, "pg_cpu_us": 50.0})
@@ -177,7 +177,8 @@ class ReportCase(unittest.TestCase):
                     lines[-1] |= {"warmup_jit_quiet": jit_quiet(rnd, case), "warmup_jit_share": 0.02, "jit_share": 0.01}
             lines.append({"case": "start", "round": rnd, "ready_s": ready_s, "cpu_s": 1.5, "started_in_s": 0.6,
                           "aot_cache_used": aot_used[rnd - 1],
-                          "threads_cpu_s": {"main": 0.5 + rnd / 10, "jit": 0.8, "gc": 0.05, "other": 0.1}})
+                          "threads_cpu_s": {"main": 0.5 + rnd / 10, "jit": 0.8, "gc": 0.05, "other": 0.1}}
+                         | ({"phases_s": {"jvm": 0.3 + rnd / 10, "quarkus": 0.7, "to_ready": 0.05}} if phases else {}))
         with tempfile.TemporaryDirectory() as d:
             raw = os.path.join(d, "raw.jsonl")
             with open(raw, "w", encoding="utf-8") as f:
@@ -349,6 +350,15 @@ class StartCpuByThread(ReportCase):
         self.assertEqual(summary["figures"]["start_cpu_main_s_median"], 0.7)
         self.assertEqual(summary["figures"]["start_cpu_jit_s_median"], 0.8)
         self.assertRegex(stdout, r"start: CPU when ready by thread +\| main 0\.70 s, jit 0\.80 s, gc 0\.05 s, other 0\.10 s \(medians\)")
+
+    def test_report_prints_the_wall_time_by_phase_and_gives_it_as_the_reason(self):
+        stdout, summary = self.report([200.0, 205.0, 210.0], ready_s=1.2, phases=True)
+        self.assertEqual(summary["figures"]["start_phase_jvm_s_median"], 0.5)
+        self.assertRegex(stdout, r"start: wall time by phase +\| jvm 0\.50 s, quarkus 0\.70 s, to_ready 0\.05 s \(medians\)")
+        goals = {g["key"]: g for g in summary["goals"]}
+        self.assertTrue(goals["start_to_ready"]["reason"].endswith(
+            "on 2 cores at best 0.75 s; wall time by phase jvm 0.50 s, quarkus 0.70 s, to_ready 0.05 s"),
+            goals["start_to_ready"]["reason"])
 
     def test_bench_records_the_split_of_every_start(self):
         script = (ROOT / "src/test/scripts/bench.sh").read_text(encoding="utf-8")
