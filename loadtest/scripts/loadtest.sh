@@ -211,6 +211,7 @@ cmd_capacity() {
     echo "sustained at SLO:    $cap requests/s  ($(summary capacity.step); p95 $(summary capacity.p95Ms) ms, p99 $(summary capacity.p99Ms) ms, failed $(summary capacity.failedPct))"
     echo "limit:               $(summary capacity.brokenBy)"
     echo "at that step:        service $(summary capacity.serviceCores) cores busy, $(summary capacity.serviceCpuMsPerRequest) ms CPU per request; Gatling $(summary capacity.gatlingCores) cores"
+    echo "steps, service CPU:  $(summary steps.serviceCpuMsPerRequest) per request over the judged steps (the whole run's figure below includes the JIT's warm-up and the seeding)"
   fi
   awk -v sb="$svc_before" -v sa="$svc_after" -v hz="$hz" -v t0="$t_before" -v t1="$t_after" -v cores="$cores" \
       -v mb="${m_before[0]}" -v ma="${m_after[0]}" -v gc="$(summary gatlingCpuSeconds)" -v req="$(summary requests)" \

@@ -148,6 +148,7 @@ final class SloLedger {
         long elapsedAtReport = t0 == 0 ? 0 : System.currentTimeMillis() - t0;
         Window lastHolding = null;
         Window firstBroken = null;
+        List<Double> stepCpu = new ArrayList<>();
         int breaksInARow = 0;
         boolean breakConfirmed = false;
         for (Window w : windows) {
@@ -165,6 +166,9 @@ final class SloLedger {
             String mark = !w.phase.judged() ? "(not judged)"
                     : !complete ? "(cut short: the run stopped during this phase)"
                     : v.holds() ? "holds" : "BREAKS: " + v.why();
+            if (w.phase.judged() && complete && w.serviceCpuMsPerRequest() >= 0) {
+                stepCpu.add(w.serviceCpuMsPerRequest());
+            }
             out.printf(Locale.ROOT, "%-28s %9s %9.1f %8d %7d %7d %8s %9s %10s %9s %11s  %s%n", w.phase.name(),
                     w.phase.isRamp() ? LoadProfile.fmt(w.phase.fromRps()) + "->" + LoadProfile.fmt(w.phase.toRps())
                             : LoadProfile.fmt(w.phase.toRps()),
@@ -198,6 +202,12 @@ final class SloLedger {
                 whole.count(), whole.percentile(95), whole.percentile(99), fmtPct(whole.failedPct()),
                 fmtNum(whole.serviceCores(), 2), fmtNum(whole.serviceCpuMsPerRequest(), 2), fmtNum(whole.gatlingCores(), 2),
                 fmtNum(whole.otherCores(), 2));
+        String stepSpread = spread(stepCpu);
+        if (stepSpread != null) {
+            // The whole-run figure includes the JIT's warm-up and the seeding; the steps show how far apart the
+            // service's CPU per request is from step to step (make bench withholds a figure past 10 %).
+            out.println("svc ms/req over the " + stepCpu.size() + " judged steps: " + stepSpread);
+        }
         out.println("(svc cores / gen cores: cores busy with the service (needs -DservicePid) and with Gatling itself;"
                 + " svc ms/req: service CPU time per request; other cores: the rest of the machine's busy time -"
                 + " PostgreSQL, span sink, neighbours)");
@@ -222,6 +232,9 @@ final class SloLedger {
             summary.setProperty("serviceCpuSeconds", String.format(Locale.ROOT, "%.1f", whole.serviceCpuNanos.sum() / 1e9));
             summary.setProperty("serviceCores", fmtNum(whole.serviceCores(), 2));
             summary.setProperty("serviceCpuMsPerRequest", fmtNum(whole.serviceCpuMsPerRequest(), 3));
+        }
+        if (stepSpread != null) {
+            summary.setProperty("steps.serviceCpuMsPerRequest", stepSpread);
         }
 
         if (profile == LoadProfile.STRESS) {
@@ -277,6 +290,17 @@ final class SloLedger {
         } catch (IOException e) {
             out.println("could not write the summary file: " + e);
         }
+    }
+
+    /** "min-max ms, spread N %" of per-step figures ((max - min) / min, as make bench's rounds), or null if none. */
+    static String spread(List<Double> msPerRequest) {
+        if (msPerRequest.isEmpty()) {
+            return null;
+        }
+        double min = msPerRequest.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+        double max = msPerRequest.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        return String.format(Locale.ROOT, "%.2f-%.2f ms, spread %s", min, max,
+                min > 0 ? String.format(Locale.ROOT, "%.0f %%", 100 * (max - min) / min) : "-");
     }
 
     static String fmtNum(double value, int decimals) {
