@@ -1,6 +1,8 @@
 package dev.shopwatch.platform;
 
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.instrumentation.jdbc.datasource.JdbcTelemetry;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Qualifier;
 import jakarta.inject.Singleton;
@@ -24,7 +26,14 @@ import javax.sql.DataSource;
  * The profiles showed that work at 10 % sampling costing nearly what it costs at 100 % (loadtest/README.md,
  * "Benchmark"). The repositories take {@link Traced} instead: a data source that hands out the wrapper's connection
  * when the current span is sampled, and the pool's own connection otherwise (unsampled, or no trace at all, as
- * with the SDK disabled). Spans of sampled requests are exactly the wrapper's, as before.
+ * with the SDK disabled).
+ *
+ * <p>The wrapper of sampled requests is built here, not taken from Quarkus: Quarkus 3.34's
+ * ({@code OpenTelemetryAgroalDataSource}) uses the wrapper's two-argument constructor, which also turns on its data
+ * source instrumenter, an INTERNAL span around every {@code getConnection}. For this service that call only hands
+ * out a pooled connection; the span cost about 4 % of the service's CPU per traced request and one exported span
+ * of three (profile in loadtest/README.md, "Benchmark"). {@link JdbcTelemetry}'s builder leaves it off and keeps
+ * the statement instrumenter with SQL sanitising on, so a sampled request gets exactly its JDBC client spans.
  */
 public class SampledJdbcTracing {
 
@@ -36,15 +45,21 @@ public class SampledJdbcTracing {
     }
 
     /**
-     * The default data source is the instrumented one when JDBC telemetry is on; the pool is what it wraps
-     * (OpenTelemetry's wrapper passes {@code unwrap} to the pool, and Agroal's pool answers with itself). With
-     * telemetry off both are the pool.
+     * The pool is what the default data source wraps when Quarkus's JDBC telemetry is on (OpenTelemetry's wrapper
+     * passes {@code unwrap} to the pool, and Agroal's pool answers with itself), or the default data source itself.
      */
     @Produces
     @Singleton
     @Traced
-    DataSource traced(DataSource instrumented) throws SQLException {
-        return new SampledDataSource(instrumented.unwrap(DataSource.class), instrumented);
+    DataSource traced(DataSource defaultDataSource, OpenTelemetry openTelemetry) throws SQLException {
+        DataSource pool = defaultDataSource.unwrap(DataSource.class);
+        return new SampledDataSource(pool, statementSpansOnly(openTelemetry, pool));
+    }
+
+    /** OpenTelemetry's JDBC wrapper with statement spans (SQL sanitised) and no span around getConnection. */
+    static DataSource statementSpansOnly(OpenTelemetry openTelemetry, DataSource pool) {
+        return JdbcTelemetry.builder(openTelemetry).setDataSourceInstrumenterEnabled(false).setStatementInstrumenterEnabled(true)
+                .setStatementSanitizationEnabled(true).build().wrap(pool);
     }
 
     /** Connections from {@code instrumented} while the current span is sampled, else from {@code pool}. */

@@ -2,6 +2,7 @@ package dev.shopwatch.platform;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.TraceFlags;
@@ -95,12 +96,13 @@ class SampledDataSourceTest {
     }
 
     @Test
-    void theProducerPairsTheInjectedSourceWithThePoolItUnwrapsTo() throws Exception {
-        instrumented.unwrapsTo = pool.dataSource;
-        DataSource traced = new SampledJdbcTracing().traced(instrumented.dataSource);
+    void theProducerWrapsThePoolTheDefaultSourceUnwrapsTo() throws Exception {
+        Stub quarkusDefault = new Stub("default");
+        quarkusDefault.unwrapsTo = pool.dataSource;
+        DataSource traced = new SampledJdbcTracing().traced(quarkusDefault.dataSource, OpenTelemetry.noop());
         assertThat(traced.getConnection()).isSameAs(pool.connection);
-        try (Scope ignored = trace(TraceFlags.getSampled())) {
-            assertThat(traced.getConnection()).isSameAs(instrumented.connection);
-        }
+        assertThat(traced.unwrap(DataSource.class)).isSameAs(pool.dataSource);
+        assertThat(quarkusDefault.calls).as("the default source is only unwrapped (the wrapper of sampled traces is built"
+                + " around the pool: SampledJdbcTracingTest)").containsExactly("unwrap[interface javax.sql.DataSource]");
     }
 }
