@@ -20,8 +20,8 @@ import javax.sql.DataSource;
 /**
  * JDBC spans only for requests whose trace is sampled.
  *
- * <p>With {@code quarkus.datasource.jdbc.telemetry=true} the data source Quarkus injects is OpenTelemetry's JDBC
- * wrapper: every borrowed connection and every statement goes through its instrumenters (database info, span
+ * <p>With Quarkus's JDBC telemetry ({@code quarkus.datasource.jdbc.telemetry=true}, now off) the data source Quarkus
+ * injects is OpenTelemetry's JDBC wrapper: every borrowed connection and every statement goes through its instrumenters (database info, span
  * names, SQL sanitising, context), also for the requests the sampler dropped, whose spans are never recorded.
  * The profiles showed that work at 10 % sampling costing nearly what it costs at 100 % (loadtest/README.md,
  * "Benchmark"). The repositories take {@link Traced} instead: a data source that hands out the wrapper's connection
