@@ -20,7 +20,7 @@ under "goals". A goal make bench does not measure says which target does.
   bench-report.py warm-up PID URL [HEADER]     drive URL with wrk until the JIT is quiet (below), JSON on stdout
   bench-report.py thread-ticks PID             the CPU ticks of each live thread of PID, JSON (before/after a window)
   bench-report.py wrk-line ROUND CASE CLK_TCK SERVICE_TICKS PG_TICKS RSS_KIB WARMUP_JSON THREADS_BEFORE THREADS_AFTER
-                                               < wrk --latency output
+                           SATURATED_WRK_OUTPUT|-  < the CPU window's wrk --latency output
   bench-report.py pgbench-line ROUND CLK_TCK PG_TICKS                          < pgbench output
   bench-report.py thread-cpu PID CLK_TCK       the JVM's CPU so far by thread kind (main, jit, gc, other), JSON
   bench-report.py report RAW.jsonl SUMMARY.json CORES CONNECTIONS THREADS DURATION WARMUP ROUNDS ROWS TERM MATCHES JDK FLAGS LOADAVG
@@ -175,24 +175,37 @@ def millis(text):
     return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
 
 
-def wrk_line(round_, case, clk_tck, service_ticks, pg_ticks, rss_kib, warmup_json, threads_before, threads_after):
-    out = sys.stdin.read()
-    warm = json.loads(warmup_json)
-    jit = kind_ticks_between(json.loads(threads_before), json.loads(threads_after))
+def wrk_numbers(out):
     reqs = re.search(r"(\d+) requests in", out)
     rps = re.search(r"Requests/sec:\s*([\d.]+)", out)
     p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M)
     if not (reqs and rps and p50 and p99):
         die(f"unreadable wrk output:\n{out}")
-    n = int(reqs.group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
+    return {"requests": int(reqs.group(1)), "rps": float(rps.group(1)), "p50_ms": millis(p50.group(1)),
+            "p99_ms": millis(p99.group(1)), "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": errors.group(1) if errors else ""}
+
+
+def wrk_line(round_, case, clk_tck, service_ticks, pg_ticks, rss_kib, warmup_json, threads_before, threads_after,
+             saturated="-"):
+    """One case's window. stdin is the CPU window's wrk output: paced (wrk-rate.lua) unless the saturated argument
+    is "-", when that one window is also the saturated one (PAUSE_MS=0, the method before). CPU per request comes
+    from the CPU window; req/s and latency from the saturated window."""
+    cpu = wrk_numbers(sys.stdin.read())
+    sat = cpu if saturated == "-" else wrk_numbers(saturated)
+    warm = json.loads(warmup_json)
+    jit = kind_ticks_between(json.loads(threads_before), json.loads(threads_after))
+    n = cpu["requests"]
     hz = int(clk_tck)
     print(json.dumps({
-        "case": case, "round": int(round_), "requests": n, "rps": float(rps.group(1)),
-        "p50_ms": millis(p50.group(1)), "p99_ms": millis(p99.group(1)),
-        "non_2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else "",
+        "case": case, "round": int(round_), "requests": n, "rps": sat["rps"], "p50_ms": sat["p50_ms"],
+        "p99_ms": sat["p99_ms"], "paced": saturated != "-", "cpu_window_rps": cpu["rps"],
+        "cpu_window_p99_ms": cpu["p99_ms"],
+        "non_2xx": cpu["non_2xx"] + (sat["non_2xx"] if sat is not cpu else 0),
+        "socket_errors": "; ".join(e for e in {cpu["socket_errors"], sat["socket_errors"]} if e),
         "service_cpu_us": int(service_ticks) / hz * 1e6 / n, "pg_cpu_us": int(pg_ticks) / hz * 1e6 / n,
         "rss_mib": int(rss_kib) / 1024, "warmup_requests": warm["requests"], "warmup_s": warm["seconds"],
         "warmup_jit_share": warm["jit_share"], "warmup_jit_quiet": warm["jit_quiet"],
@@ -323,6 +336,12 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
     figure("search_pg_cpu_us", f"GET ?q= over {rows} rows: PostgreSQL CPU/request", "search", "pg_cpu_us", "µs", "{:.0f}")
     figure("search_service_cpu_us", "GET ?q=: service CPU/request", "search", "service_cpu_us", "µs", "{:.0f}")
     figure("search_rps", "GET ?q=: req/s", "search", "rps", "req/s", "{:.0f}")
+    paced = [r for r in lines if r.get("paced")]
+    if paced:
+        # CPU per request is measured at this offered rate, below saturation: at saturation it depends on how many
+        # requests each wake-up of the event loop finds, which changes with whatever else holds the cores.
+        rates = [r["cpu_window_rps"] for r in paced]
+        table.append(("CPU windows (paced, wrk-rate.lua): req/s", f"{min(rates):.0f}–{max(rates):.0f} req/s"))
     jitted = [r for r in lines if "jit_share" in r]
     if jitted:
         # What the warm-up leaves to the windows: the JIT's compiler threads' share of the service's CPU in them.
@@ -395,6 +414,10 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
     print(f"\nmake bench: {rounds} rounds (case order rotating), wrk/pgbench -t{threads} -c{connections}, "
           f"{duration} s measured after {warmup} s warm-up (pgbench: no warm-up), {cores} cores shared by load generator, "
           f"service and PostgreSQL; load average at the end {loadavg.split()[0]}")
+    pause = int(os.environ.get("PAUSE_MS", "0"))
+    print(f"CPU per request: at a fixed offered rate, each connection pausing {pause} ms before each request "
+          f"(wrk-rate.lua); req/s and p99: a {os.environ.get('SAT_DURATION', '10')} s saturated window after it"
+          if pause else "CPU per request, req/s and p99: one saturated window (PAUSE_MS=0)")
     print(f"search term {term!r} matches {matches} of {rows}+ rows; JVM {jdk!r} with {flags}\n")
     width = max(len(label) for label, _ in table)
     print(f"| {'figure'.ljust(width)} | value |")
@@ -423,7 +446,8 @@ def report(raw, summary_path, cores, connections, threads, duration, warmup, rou
     summary = {"settings": {"cores": int(cores), "connections": int(connections), "threads": int(threads),
                             "duration_s": int(duration), "warmup_s": int(warmup), "rounds": int(rounds), "jit_quiet": JIT_QUIET,
                             "search_rows": int(rows), "search_term": term, "search_matches": int(matches),
-                            "jvm": jdk, "jvm_flags": flags, "loadavg_at_end": loadavg.strip()},
+                            "jvm": jdk, "jvm_flags": flags, "loadavg_at_end": loadavg.strip(),
+                            "pause_ms": int(os.environ.get("PAUSE_MS", "0"))},
                "figures": figures, "derived": derived, "disagree": disagree, "goals": goals,
                "windows_with_errors": len(errors), "windows_under_warmed": len(cold), "runs": lines}
     with open(summary_path, "w", encoding="utf-8") as f:
@@ -436,7 +460,7 @@ def main():
     if len(sys.argv) < 2:
         die("usage: see the module docstring")
     cmd, args = sys.argv[1], sys.argv[2:]
-    commands = {"entrypoint-flags": (entrypoint_flags, 1), "wrk-line": (wrk_line, 9),
+    commands = {"entrypoint-flags": (entrypoint_flags, 1), "wrk-line": (wrk_line, 10),
                 "thread-ticks": (lambda pid: print(json.dumps(thread_ticks(pid))), 1),
                 "pgbench-line": (pgbench_line, 3), "report": (report, 14), "thread-cpu": (thread_cpu, 2)}
     if cmd == "warm-up" and len(args) in (2, 3):

@@ -11,8 +11,8 @@
 #     cost of authentication per request (README "Authentication");
 # and then start to ready START_RUNS times with the JDK and JVM flags of the container image (Dockerfile
 # ENTRYPOINT, its AOT cache trained by src/main/docker/aot-train.sh exactly as the image build does).
-# CPU per request is utime+stime from /proc over the measured window divided by the requests served: unlike
-# requests/s it does not depend on what else the machine's cores are doing.
+# CPU per request is utime+stime from /proc over the measured window divided by the requests served, at a fixed
+# offered rate below saturation (PAUSE_MS); req/s and latency come from a saturated window after it.
 # bench-report.py prints the table and writes target/bench/summary.json; a figure whose rounds differ by more
 # than 10 % is printed as "rounds disagree" and left out of the summary's published figures.
 #
@@ -27,7 +27,9 @@
 # took at most JIT_QUIET of the service's CPU in the last 5 s slice), at most WARMUP_MAX seconds; a window measured
 # before that is flagged under-warmed and its figure withheld.
 # Environment: ROUNDS (3), DURATION (15 s measured), WARMUP (10 s), WARMUP_REQUESTS (30000), WARMUP_MAX (120 s),
-# JIT_QUIET (0.03), CONNECTIONS (16), THREADS (1), START_RUNS (5),
+# JIT_QUIET (0.03), PAUSE_MS (6: each connection's pause before a request in the CPU windows, about 2 000 req/s
+# offered; 0 measures CPU at saturation), SAT_DURATION (10 s, the saturated window of req/s and latency),
+# CONNECTIONS (16), THREADS (1), START_RUNS (5),
 # START_B_OPTS (start mode: flags of configuration B, added after the image's), SEARCH_ROWS (10000), API_PORT/MGMT_PORT/PG_PORT/SINK_PORT (26080/26900/15440/26318), IMAGE_JAVA (the java of the
 # image's JDK; found under /usr/lib/jvm from JRE_IMAGE in compose/.env when unset). Needs wrk, python3 and the
 # image's JDK (make doctor).
@@ -37,6 +39,8 @@ cd "$(dirname "$0")/../../.."
 MODE=${1:-bench}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-15}
+SAT_DURATION=${SAT_DURATION:-10}
+PAUSE_MS=${PAUSE_MS:-6}
 WARMUP=${WARMUP:-10}
 WARMUP_REQUESTS=${WARMUP_REQUESTS:-30000}
 WARMUP_MAX=${WARMUP_MAX:-120}
@@ -117,20 +121,25 @@ warm_up() {
     CONNECTIONS=$CONNECTIONS python3 "$SCRIPTS/bench-report.py" warm-up "$(service_pid)" "$@"
 }
 
-# wrk over one URL (optional 4th argument: a request header) for the measured window, with service and PostgreSQL
-# CPU and the JIT's share of the service's; appends one JSON line to $RAW.
+# One case's windows over URL (optional 4th argument: a request header), after warm_up; appends one JSON line to
+# $RAW. The CPU window (DURATION s): service and PostgreSQL CPU per request and the JIT's share, with every
+# connection pausing PAUSE_MS before each request (wrk-rate.lua), so the service is offered a fixed rate below
+# what it can take. Then a saturated window (SAT_DURATION s): req/s and latency. PAUSE_MS=0: one saturated window
+# for all of it (the method before; loadtest/README.md, "Benchmark", says why CPU at saturation did not agree).
 measure_wrk() {
-  local round=$1 case=$2 url=$3 pid s0 s1 p0 p1 t0 t1 out warm
+  local round=$1 case=$2 url=$3 pid s0 s1 p0 p1 t0 t1 out warm sat=-
   local header=(); [ -z "${4:-}" ] || header=(-H "$4")
+  local paced=(); [ "$PAUSE_MS" = 0 ] || paced=(-s "$SCRIPTS/wrk-rate.lua")
   pid=$(service_pid)
   warm=$(warm_up "$url" ${4:+"$4"})
   t0=$(python3 "$SCRIPTS/bench-report.py" thread-ticks "$pid")
   s0=$(proc_ticks "$pid"); p0=$(pg_ticks)
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "$url")
+  out=$(WRK_DELAY_MS=$PAUSE_MS wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "${paced[@]}" "$url")
   s1=$(proc_ticks "$pid"); p1=$(pg_ticks)
   t1=$(python3 "$SCRIPTS/bench-report.py" thread-ticks "$pid")
+  [ "$PAUSE_MS" = 0 ] || sat=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SAT_DURATION}s" --latency "${header[@]}" "$url")
   python3 "$SCRIPTS/bench-report.py" wrk-line "$round" "$case" "$clk_tck" "$((s1 - s0))" "$((p1 - p0))" \
-    "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")" "$warm" "$t0" "$t1" <<<"$out" >> "$RAW"
+    "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")" "$warm" "$t0" "$t1" "$sat" <<<"$out" >> "$RAW"
 }
 
 # The postmaster's live children (backends and its own processes).
@@ -266,6 +275,7 @@ done
 "$SCRIPTS/local-service.sh" stop >/dev/null
 kill "$sink"; wait "$sink" 2>/dev/null || true; sink=""
 
-WARMUP_REQUESTS=$WARMUP_REQUESTS JIT_QUIET=$JIT_QUIET python3 "$SCRIPTS/bench-report.py" report "$RAW" "$OUT/summary.json" \
+WARMUP_REQUESTS=$WARMUP_REQUESTS JIT_QUIET=$JIT_QUIET PAUSE_MS=$PAUSE_MS SAT_DURATION=$SAT_DURATION \
+  python3 "$SCRIPTS/bench-report.py" report "$RAW" "$OUT/summary.json" \
   "$(nproc)" "$CONNECTIONS" "$THREADS" "$DURATION" "$WARMUP" "$ROUNDS" "$SEARCH_ROWS" "$search_term" "$search_matches" \
   "$("$IMAGE_JAVA" -version 2>&1 | head -n 1)" "${IMAGE_FLAGS[*]}" "$(cat /proc/loadavg)"

@@ -14,7 +14,10 @@
   CPU per request or per start behind it), or withheld with the reason;
 - a window is measured only after a warm-up that ended with the JIT quiet (its compiler threads at most JIT_QUIET
   of the service's CPU in the last slice), and one measured after a warm-up that hit WARMUP_MAX first is withheld
-  as under-warmed: JIT compilation inside the windows was most of the rounds' spread.
+  as under-warmed: JIT compilation inside the windows was most of the rounds' spread;
+- CPU per request is measured at a fixed offered rate below saturation (every connection pauses PAUSE_MS before
+  each request, wrk-rate.lua), req/s and latency in a saturated window after it: at saturation the CPU per request
+  depends on how requests batch per event-loop wake-up, which changes with whatever else holds the cores.
 Run: python3 src/test/scripts/bench_test.py
 """
 import json
@@ -320,6 +323,59 @@ class WarmUpWaitsForTheJit(ReportCase):
         self.assertIn('"$warm" "$t0" "$t1"', body, "the window's line needs the warm-up and the threads' CPU around it")
         self.assertLess(body.index("t0=$("), body.index('-d"${DURATION}s"'))
         self.assertLess(body.index('-d"${DURATION}s"'), body.index("t1=$("))
+
+
+WRK_OUT = """Running 15s test @ http://127.0.0.1:26080/api/products/1
+  1 threads and 16 connections
+  Latency Distribution
+     50%  {p50}
+     99%  {p99}
+  {n} requests in 15.00s, 6.1MB read
+Requests/sec:   {rps}
+"""
+
+
+class CpuAtAFixedRateBelowSaturation(unittest.TestCase):
+
+    def wrk_line(self, saturated):
+        warm = json.dumps({"requests": 40000, "seconds": 20, "jit_share": 0.01, "jit_quiet": True})
+        threads = json.dumps({"1": ["main", 5]})
+        out = subprocess.run([sys.executable, str(REPORT), "wrk-line", "2", "tracing-off", "100", "600", "150", "204800",
+                              warm, threads, threads, saturated],
+                             input=WRK_OUT.format(p50="1.20ms", p99="3.00ms", n=30000, rps="2000.00"),
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return json.loads(out.stdout)
+
+    def test_cpu_per_request_from_the_paced_window_rate_and_latency_from_the_saturated_one(self):
+        line = self.wrk_line(WRK_OUT.format(p50="2.00ms", p99="9.50ms", n=90000, rps="6000.00"))
+        # 600 ticks at 100/s over the paced window's 30 000 requests, not the saturated window's 90 000.
+        self.assertAlmostEqual(line["service_cpu_us"], 200.0)
+        self.assertAlmostEqual(line["pg_cpu_us"], 50.0)
+        self.assertEqual((line["rps"], line["p99_ms"], line["paced"]), (6000.0, 9.5, True))
+        self.assertEqual((line["cpu_window_rps"], line["cpu_window_p99_ms"]), (2000.0, 3.0))
+
+    def test_without_pacing_one_window_gives_everything(self):
+        line = self.wrk_line("-")
+        self.assertEqual((line["rps"], line["paced"], line["requests"]), (2000.0, False, 30000))
+
+    def test_bench_paces_the_cpu_window_and_measures_req_s_saturated(self):
+        script = (ROOT / "src/test/scripts/bench.sh").read_text(encoding="utf-8")
+        self.assertRegex(script, r"(?m)^PAUSE_MS=\$\{PAUSE_MS:-[1-9][0-9]*\}$", "the default paces the CPU windows")
+        body = script[script.index("measure_wrk() {"):script.index("# The postmaster's live children")]
+        cpu_window = next(line for line in body.splitlines() if '-d"${DURATION}s"' in line)
+        self.assertIn('"${paced[@]}"', cpu_window, "the CPU window must be the paced one")
+        self.assertIn("WRK_DELAY_MS=$PAUSE_MS", cpu_window)
+        self.assertIn('paced=(-s "$SCRIPTS/wrk-rate.lua")', body)
+        sat_window = next(line for line in body.splitlines() if '-d"${SAT_DURATION}s"' in line)
+        self.assertNotIn("paced", sat_window, "req/s is what the service takes when offered all it can")
+        self.assertLess(body.index("t1=$("), body.index('-d"${SAT_DURATION}s"'), "the saturated window is not in the CPU's")
+        self.assertIn('"$warm" "$t0" "$t1" "$sat"', body)
+
+    def test_the_lua_script_pauses_each_request(self):
+        lua = (ROOT / "src/test/scripts/wrk-rate.lua").read_text(encoding="utf-8")
+        self.assertRegex(lua, r'local pause = tonumber\(os.getenv\("WRK_DELAY_MS"\)')
+        self.assertRegex(lua, r"function delay\(\)\s+return pause\s+end")
 
 
 class StartCpuByThread(ReportCase):
