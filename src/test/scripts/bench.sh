@@ -11,8 +11,8 @@
 #     cost of authentication per request (README "Authentication");
 # and then start to ready START_RUNS times with the JDK and JVM flags of the container image (Dockerfile
 # ENTRYPOINT, its AOT cache trained by src/main/docker/aot-train.sh exactly as the image build does).
-# CPU per request is utime+stime from /proc over the measured window divided by the requests served, at a fixed
-# offered rate below saturation (PAUSE_MS); req/s and latency come from a saturated window after it.
+# CPU per request is utime+stime from /proc over the measured window divided by the requests served; with
+# PAUSE_MS, at a fixed offered rate below saturation, req/s and latency then coming from a saturated window after it.
 # bench-report.py prints the table and writes target/bench/summary.json; a figure whose rounds differ by more
 # than 10 % is printed as "rounds disagree" and left out of the summary's published figures.
 #
@@ -27,8 +27,8 @@
 # took at most JIT_QUIET of the service's CPU in the last 5 s slice), at most WARMUP_MAX seconds; a window measured
 # before that is flagged under-warmed and its figure withheld.
 # Environment: ROUNDS (3), DURATION (15 s measured), WARMUP (10 s), WARMUP_REQUESTS (30000), WARMUP_MAX (120 s),
-# JIT_QUIET (0.03), PAUSE_MS (6: each connection's pause before a request in the CPU windows, about 2 000 req/s
-# offered; 0 measures CPU at saturation), SAT_DURATION (10 s, the saturated window of req/s and latency),
+# JIT_QUIET (0.03), PAUSE_MS (0: CPU at saturation; e.g. 6: each connection pauses 6 ms before each request of the
+# CPU window, about 2 000 req/s offered), SAT_DURATION (10 s: with PAUSE_MS, the saturated window of req/s, latency),
 # CONNECTIONS (16), THREADS (1), START_RUNS (5),
 # START_B_OPTS (start mode: flags of configuration B, added after the image's), SEARCH_ROWS (10000), API_PORT/MGMT_PORT/PG_PORT/SINK_PORT (26080/26900/15440/26318), IMAGE_JAVA (the java of the
 # image's JDK; found under /usr/lib/jvm from JRE_IMAGE in compose/.env when unset). Needs wrk, python3 and the
@@ -40,7 +40,7 @@ MODE=${1:-bench}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-15}
 SAT_DURATION=${SAT_DURATION:-10}
-PAUSE_MS=${PAUSE_MS:-6}
+PAUSE_MS=${PAUSE_MS:-0}
 WARMUP=${WARMUP:-10}
 WARMUP_REQUESTS=${WARMUP_REQUESTS:-30000}
 WARMUP_MAX=${WARMUP_MAX:-120}
@@ -122,10 +122,10 @@ warm_up() {
 }
 
 # One case's windows over URL (optional 4th argument: a request header), after warm_up; appends one JSON line to
-# $RAW. The CPU window (DURATION s): service and PostgreSQL CPU per request and the JIT's share, with every
-# connection pausing PAUSE_MS before each request (wrk-rate.lua), so the service is offered a fixed rate below
-# what it can take. Then a saturated window (SAT_DURATION s): req/s and latency. PAUSE_MS=0: one saturated window
-# for all of it (the method before; loadtest/README.md, "Benchmark", says why CPU at saturation did not agree).
+# $RAW. The CPU window (DURATION s): service and PostgreSQL CPU per request and the JIT's share. PAUSE_MS=0 (the
+# default): that window is saturated and gives req/s and latency too. PAUSE_MS>0: every connection pauses PAUSE_MS
+# before each request (wrk-rate.lua), a fixed rate below what the service can take, and a saturated window
+# (SAT_DURATION s) follows for req/s and latency (loadtest/README.md, "Benchmark": the A/B of the two).
 measure_wrk() {
   local round=$1 case=$2 url=$3 pid s0 s1 p0 p1 t0 t1 out warm sat=-
   local header=(); [ -z "${4:-}" ] || header=(-H "$4")
