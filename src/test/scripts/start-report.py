@@ -89,7 +89,7 @@ def report(raw):
         opts = configs[name][0].get("extra_opts", "")
         print(f"start {name}{' (+ ' + opts + ')' if opts else ' (the image flags)'}: {m['starts']} starts, medians:")
         print(f"  ready {m['ready_s']:.2f} s, CPU when ready {m['cpu_s']:.2f} s"
-              + ("" if m["aot_cache_used"] else " -- AOT cache NOT used in every start (start-N-aot.log)"))
+              + ("" if m["aot_cache_used"] else " -- the JVM did not log 'Using AOT-linked classes: true' in every start (target/bench/start-<run><config>-aot.log)"))
         if "threads_cpu_s" in m:
             print(f"  by thread: {split(m['threads_cpu_s'])}")
         if "phases_s" in m:
