@@ -59,6 +59,17 @@ class ChaosTest {
     }
 
     @Test
+    void latencyThenErrorAnswersTheProblemAfterTheDelay() {
+        long id = createProduct(uniqueSku("LATERR"), 1, 1);
+        given().contentType(ContentType.JSON).body(Map.of("latencyMs", 200, "latencyRate", 1.0, "errorRate", 1.0)).when().put(chaos)
+                .then().statusCode(200);
+        long started = System.nanoTime();
+        assertProblem(given().when().get("/api/products/" + id).then(), 500, "injected-fault");
+        org.assertj.core.api.Assertions.assertThat((System.nanoTime() - started) / 1_000_000)
+                .as("the injected delay came first").isGreaterThanOrEqualTo(200);
+    }
+
+    @Test
     void putChangesOnlyTheFieldsItNames() {
         // README, Management port: "absent fields keep their value".
         given().contentType(ContentType.JSON).body(Map.of("latencyMs", 250, "latencyRate", 0.5, "errorRate", 0.25)).when().put(chaos)
