@@ -77,33 +77,6 @@ THREAD_KINDS = (("main", re.compile(r"java|main")), ("jit", re.compile(r"C[12] C
                 ("gc", re.compile(r"(GC|G1) .*")))
 
 
-def thread_cpu(pid, clk_tck, proc="/proc"):
-    """Seconds of CPU (utime+stime) each kind of thread of PID has used, for the start's "where the time goes"."""
-    kinds = {kind: 0 for kind, _ in THREAD_KINDS} | {"other": 0}
-    task_dir = os.path.join(proc, str(pid), "task")
-    tasks = os.listdir(task_dir)
-    if not tasks:
-        die(f"no threads in {task_dir}")
-    for tid in tasks:
-        try:
-            with open(os.path.join(task_dir, tid, "stat"), encoding="utf-8") as f:
-                stat = f.read()
-        except FileNotFoundError:  # the thread ended meanwhile
-            continue
-        # comm may hold spaces and parentheses: the fields after it start at the last ")".
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5)
-        kind = next((k for k, pattern in THREAD_KINDS if pattern.fullmatch(name)), "other")
-        kinds[kind] += ticks
-    hz = int(clk_tck)
-    print(json.dumps({kind: round(ticks / hz, 2) for kind, ticks in kinds.items()}))
-
-
-# The JIT is quiet when its compiler threads took at most this share of the service's CPU in a warm-up slice.
-JIT_QUIET = float(os.environ.get("JIT_QUIET", "0.03"))
-
-
 def thread_ticks(pid, proc="/proc"):
     """{tid: [kind, utime+stime ticks]} of every live thread of PID."""
     out = {}
@@ -114,11 +87,28 @@ def thread_ticks(pid, proc="/proc"):
                 stat = f.read()
         except FileNotFoundError:  # the thread ended meanwhile
             continue
+        # comm may hold spaces and parentheses: the fields after it start at the last ")".
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
         kind = next((k for k, pattern in THREAD_KINDS if pattern.fullmatch(name)), "other")
-        out[tid] = [kind, int(fields[11]) + int(fields[12])]
+        out[tid] = [kind, int(fields[11]) + int(fields[12])]  # utime, stime: fields 14 and 15 of proc(5)
     return out
+
+
+def thread_cpu(pid, clk_tck, proc="/proc"):
+    """Seconds of CPU (utime+stime) each kind of thread of PID has used, for the start's "where the time goes"."""
+    threads = thread_ticks(pid, proc)
+    if not threads:
+        die(f"no threads in {os.path.join(proc, str(pid), 'task')}")
+    kinds = {kind: 0 for kind, _ in THREAD_KINDS} | {"other": 0}
+    for kind, ticks in threads.values():
+        kinds[kind] += ticks
+    hz = int(clk_tck)
+    print(json.dumps({kind: round(ticks / hz, 2) for kind, ticks in kinds.items()}))
+
+
+# The JIT is quiet when its compiler threads took at most this share of the service's CPU in a warm-up slice.
+JIT_QUIET = float(os.environ.get("JIT_QUIET", "0.03"))
 
 
 def kind_ticks_between(before, after, kind="jit"):
