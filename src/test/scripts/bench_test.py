@@ -130,12 +130,15 @@ class MeasurementsRunTheImagesJvm(unittest.TestCase):
             app = pathlib.Path(d, "quarkus-app")
             app.mkdir()
             app.joinpath("quarkus-run.jar").write_text("jar")
-            # A cache newer than the jar: image-jvm.sh trains only when the jar is newer.
+            # A cache newer than the jar, trained with this JDK and today's jvm.options: image-jvm.sh keeps it.
             app.joinpath("app.aot").write_text("cache")
             os.utime(app / "quarkus-run.jar", (1, 1))
             java = pathlib.Path(d, "java")
-            java.write_text(f"#!/bin/sh\necho 'openjdk version \"{major}.0.1\" 2026-01-20' >&2\n")
+            version = f"openjdk version \"{major}.0.1\" 2026-01-20"
+            java.write_text(f"#!/bin/sh\necho '{version}' >&2\n")
             java.chmod(0o755)
+            app.joinpath("app.aot.trained-with").write_text(
+                version + "\n" + (ROOT / "src/main/docker/jvm.options").read_text(encoding="utf-8"))
             script = ('die() { echo "die: $*"; exit 1; }; APP=$1 SCRIPTS=src/test/scripts OUT=$2; '
                       '. src/test/scripts/image-jvm.sh; printf "%s\\n" "$JAVA" "$JAVA_OPTS"')
             out = subprocess.run(["bash", "-c", script, "-", str(app), d], cwd=ROOT, capture_output=True, text=True,
@@ -143,6 +146,32 @@ class MeasurementsRunTheImagesJvm(unittest.TestCase):
             self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
             self.assertEqual(out.stdout.splitlines(), [str(java), f"@{app}/jvm.options -XX:AOTCache={app}/app.aot"])
             self.assertTrue(app.joinpath("jvm.options").is_file(), "jvm.options goes next to the jar, as in the image")
+
+    def test_image_jvm_retrains_a_cache_trained_with_other_flags_or_another_jdk(self):
+        major = re.search(r"^JRE_IMAGE=[^:]+:(\d+)", (ROOT / "compose/.env").read_text(encoding="utf-8"), re.M).group(1)
+        options = (ROOT / "src/main/docker/jvm.options").read_text(encoding="utf-8")
+        version = f"openjdk version \"{major}.0.1\" 2026-01-20"
+        for name, trained_with in (("other flags", version + "\n" + options + "-XX:+UseParallelGC\n"),
+                                   ("another JDK build", f"openjdk version \"{major}.0.2\" 2026-04-21\n" + options),
+                                   ("no record", None)):
+            with self.subTest(name), tempfile.TemporaryDirectory() as d:
+                app = pathlib.Path(d, "quarkus-app")
+                app.mkdir()
+                app.joinpath("quarkus-run.jar").write_text("jar")
+                app.joinpath("app.aot").write_text("cache")
+                os.utime(app / "quarkus-run.jar", (1, 1))
+                if trained_with is not None:
+                    app.joinpath("app.aot.trained-with").write_text(trained_with)
+                java = pathlib.Path(d, "java")
+                java.write_text(f"#!/bin/sh\necho '{version}' >&2\n")
+                java.chmod(0o755)
+                # No PostgreSQL for the training run: it fails at once, which shows image-jvm.sh started it.
+                script = 'die() { echo "die: $*"; exit 1; }; APP=$1 SCRIPTS=src/test/scripts OUT=$2; . src/test/scripts/image-jvm.sh'
+                out = subprocess.run(["bash", "-c", script, "-", str(app), d], cwd=ROOT, capture_output=True, text=True,
+                                     env={**os.environ, "IMAGE_JAVA": str(java), "TRAIN_PG_BIN": d + "/no-postgres"})
+                self.assertIn("image-jvm: training the AOT cache", out.stderr,
+                              f"a cache trained with {name} must be trained again (image-jvm.sh)")
+                self.assertIn("die: AOT training failed", out.stdout)
 
     def test_image_jvm_refuses_another_jdk(self):
         with tempfile.TemporaryDirectory() as d:

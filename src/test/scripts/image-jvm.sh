@@ -4,8 +4,8 @@
 # /usr/lib/jvm unless IMAGE_JAVA is set), IMAGE_FLAGS (the flags between "java" and "-jar" in the Dockerfile's
 # ENTRYPOINT, /deployments mapped to APP) and exports JAVA and JAVA_OPTS for local-service.sh; copies jvm.options
 # next to the jar as the image does and trains the AOT cache the way the image build does (aot-train.sh), again
-# when the jar is newer than the cache. Needs APP (target/quarkus-app), SCRIPTS (src/test/scripts), OUT (where the
-# training log goes) and die(). Bash reference: https://www.gnu.org/software/bash/manual/bash.html#Bourne-Shell-Builtins
+# when the jar is newer than the cache or jvm.options or the JDK changed. Needs APP (target/quarkus-app), SCRIPTS
+# (src/test/scripts), OUT (where the training log goes) and die(). Bash reference: https://www.gnu.org/software/bash/manual/bash.html#Bourne-Shell-Builtins
 
 jre_image=$(sed -n 's/^JRE_IMAGE=//p' compose/.env)
 image_major=$(sed -E 's/^[^:]*:([0-9]+).*/\1/' <<<"$jre_image")
@@ -24,11 +24,20 @@ mapfile -t IMAGE_FLAGS < <(python3 "$SCRIPTS/bench-report.py" entrypoint-flags s
 [ "${#IMAGE_FLAGS[@]}" -gt 0 ] || die "no JVM flags found in the Dockerfile's ENTRYPOINT"
 export JAVA=$IMAGE_JAVA JAVA_OPTS="${IMAGE_FLAGS[*]}"
 
-# The AOT cache, trained the way the image build trains it; redone when the jar is newer than the cache.
+# The AOT cache, trained the way the image build trains it; redone when the jar is newer than the cache, and when
+# jvm.options or the JDK differ from those it was trained with (recorded next to it in app.aot.trained-with): a
+# cache trained with other flags or another JDK is used with a mismatch or skipped silently, so an A/B of flags
+# would measure the old flags' cache (loadtest/README.md, "JVM flags").
 aot=$(printf '%s\n' "${IMAGE_FLAGS[@]}" | sed -n 's/^-XX:AOTCache=//p')
-if [ -n "$aot" ] && { [ ! -f "$aot" ] || [ "$APP/quarkus-run.jar" -nt "$aot" ]; }; then
-  echo "image-jvm: training the AOT cache $aot (src/main/docker/aot-train.sh)" >&2
-  mkdir -p "$OUT"
-  src/main/docker/aot-train.sh "$IMAGE_JAVA" "$app_abs" > "$OUT/aot-train.log" 2>&1 ||
-    { tail -n 30 "$OUT/aot-train.log" >&2; die "AOT training failed (log: $OUT/aot-train.log)"; }
+if [ -n "$aot" ]; then
+  trained_with=$({ "$IMAGE_JAVA" -version 2>&1; cat "$APP/jvm.options" 2>/dev/null; })
+  if [ ! -f "$aot" ] || [ "$APP/quarkus-run.jar" -nt "$aot" ] ||
+     [ "$trained_with" != "$(cat "$aot.trained-with" 2>/dev/null)" ]; then
+    echo "image-jvm: training the AOT cache $aot (src/main/docker/aot-train.sh)" >&2
+    mkdir -p "$OUT"
+    rm -f "$aot.trained-with"
+    src/main/docker/aot-train.sh "$IMAGE_JAVA" "$app_abs" > "$OUT/aot-train.log" 2>&1 ||
+      { tail -n 30 "$OUT/aot-train.log" >&2; die "AOT training failed (log: $OUT/aot-train.log)"; }
+    printf '%s\n' "$trained_with" > "$aot.trained-with"
+  fi
 fi
