@@ -27,9 +27,11 @@ public class ProductRepository {
      * term, so its index would be read in full and every row rechecked: slower than reading the table. The
      * statements run with generic plans (application.properties), which cannot look at the term, so a short term
      * gets a statement of its own whose expressions ({@code || ''}: the same text, the same collation) no index
-     * matches: the table is read in id order until the page is full.
+     * matches: the table is read once, which finds the page and counts the matches.
      */
     static final String SCAN_FILTER = " WHERE (name || '') ILIKE ? ESCAPE '\\' OR (sku || '') ILIKE ? ESCAPE '\\'";
+    /** The column of a search's page that holds the number of all its matches ({@link #pageSql}). */
+    static final String TOTAL = "total_matches";
     private static final String UNIQUE_VIOLATION = "23505";
     private static final String STRING_TOO_LONG = "22001";
 
@@ -66,8 +68,10 @@ public class ProductRepository {
 
     /**
      * Products ordered by id; {@code q} matches a case-insensitive substring of the name or the SKU (served by the
-     * trigram indexes of migration V2). The page is read first: when it is neither empty nor full, it holds the
-     * last matches, so the total is known without a second pass over the matches; only otherwise is it counted.
+     * trigram indexes of migration V2). A search reads its page and the number of all matches in one statement (one
+     * pass over the matches: {@link #pageSql}); only a page past the last match, which has no row to carry the number,
+     * counts again. Without a search the page is read first: when it is neither empty nor full, it holds the last
+     * products, so the total is known without counting; only otherwise is the table counted.
      */
     public Page<Product> list(int page, int size, String q) {
         String filter = "";
@@ -79,6 +83,7 @@ public class ProductRepository {
         long offset = (long) page * size;
         try (Connection c = dataSource.getConnection()) {
             List<Product> items = new ArrayList<>();
+            long matches = -1;
             try (PreparedStatement ps = c.prepareStatement(pageSql(filter))) {
                 int i = bindPattern(ps, pattern);
                 ps.setInt(i++, size);
@@ -86,8 +91,14 @@ public class ProductRepository {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         items.add(map(rs));
+                        if (pattern != null) {
+                            matches = rs.getLong(TOTAL);
+                        }
                     }
                 }
+            }
+            if (matches >= 0) {
+                return new Page<>(items, page, size, matches);
             }
             if (!items.isEmpty() && items.size() < size || items.isEmpty() && offset == 0) {
                 return new Page<>(items, page, size, offset + items.size());
@@ -128,17 +139,25 @@ public class ProductRepository {
     }
 
     /**
-     * One page in id order. With the trigram filter the matches are collected first (MATERIALIZED: through the trigram
-     * indexes) and then ordered; left to itself the planner walks the primary key in id order and filters every row,
-     * expecting an early match that a selective term does not give, which reads the whole table. Without a filter, or
-     * with the scan filter of a short term, the primary key is walked and the walk stops when the page is full.
+     * One page in id order. A search's rows also carry {@value #TOTAL}, the number of all its matches, counted by a
+     * window over the same pass that finds them ({@code count(*) OVER ()} is computed before LIMIT and OFFSET): a
+     * second statement would run the filter over the table again, which cost as much PostgreSQL CPU as the page itself
+     * (pg_stat_statements in loadtest/README.md, "PostgreSQL per request"). With the trigram filter the matches are
+     * collected first (MATERIALIZED: through the trigram indexes) and then ordered; left to itself the planner walks
+     * the primary key in id order and filters every row, expecting an early match that a selective term does not
+     * give, which reads the whole table. Without a filter the primary key is walked and the walk stops when the page
+     * is full.
      */
     static String pageSql(String filter) {
-        if (!filter.equals(SEARCH_FILTER)) {
-            return "SELECT " + COLUMNS + " FROM product" + filter + " ORDER BY id LIMIT ? OFFSET ?";
+        if (filter.isEmpty()) {
+            return "SELECT " + COLUMNS + " FROM product ORDER BY id LIMIT ? OFFSET ?";
         }
-        return "WITH matches AS MATERIALIZED (SELECT " + COLUMNS + " FROM product" + filter + ")"
-                + " SELECT " + COLUMNS + " FROM matches ORDER BY id LIMIT ? OFFSET ?";
+        String counted = COLUMNS + ", count(*) OVER () AS " + TOTAL;
+        if (!filter.equals(SEARCH_FILTER)) {
+            return "SELECT " + counted + " FROM product" + filter + " ORDER BY id LIMIT ? OFFSET ?";
+        }
+        return "WITH matches AS MATERIALIZED (SELECT " + counted + " FROM product" + filter + ")"
+                + " SELECT " + COLUMNS + ", " + TOTAL + " FROM matches ORDER BY id LIMIT ? OFFSET ?";
     }
 
     /** The filter of a non-blank search term: the indexed one when a trigram index can serve the term. */
