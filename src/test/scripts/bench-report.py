@@ -17,6 +17,7 @@ behind it), or "withheld" with the reason (an input figure whose rounds disagree
 under "goals". A goal make bench does not measure says which target does.
 
   bench-report.py entrypoint-flags DOCKERFILE
+  bench-report.py pod-jvm-flags MANIFEST       the flags that make a JVM here size itself as the shop's pod does
   bench-report.py warm-up PID URL [HEADER]     drive URL with wrk until the JIT is quiet (below), JSON on stdout
   bench-report.py thread-ticks PID             the CPU ticks of each live thread of PID, JSON (before/after a window)
   bench-report.py wrk-line ROUND CASE CLK_TCK SERVICE_TICKS PG_TICKS RSS_KIB WARMUP_JSON THREADS_BEFORE THREADS_AFTER
@@ -67,6 +68,34 @@ def entrypoint_flags(dockerfile):
         die(f"{dockerfile}: ENTRYPOINT is not `java ... -jar ...`: {argv}")
     for flag in argv[1:argv.index("-jar")]:
         print(flag)
+
+
+# Kubernetes quantity suffixes (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/).
+QUANTITY_FACTORS = {"": 1, "k": 1000, "M": 1000 ** 2, "G": 1000 ** 3, "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3}
+
+
+def pod_jvm_flags(manifest):
+    """A JVM in a pod sizes itself from the container's limits (HotSpot reads them from its cgroup: the heap is
+    MaxRAMPercentage of the memory limit, the processor count is the CPU limit rounded up); a JVM started here sees
+    the whole machine. These flags give it the pod's view, from the shop container's limits in MANIFEST:
+    -XX:MaxRAM (the memory limit in bytes) and -XX:ActiveProcessorCount (the CPU limit, rounded up)."""
+    import yaml  # PyYAML: toolchain/tools.tsv lists it for every target that sources image-jvm.sh
+
+    with open(manifest, encoding="utf-8") as f:
+        docs = [d for d in yaml.safe_load_all(f) if isinstance(d, dict)]
+    deploys = [d for d in docs if d.get("kind") == "Deployment" and d.get("metadata", {}).get("name") == "shop"]
+    if len(deploys) != 1:
+        die(f"{manifest}: want one Deployment shop, found {len(deploys)}")
+    containers = [c for c in deploys[0]["spec"]["template"]["spec"]["containers"] if c.get("name") == "shop"]
+    limits = (containers[0].get("resources") or {}).get("limits") or {} if containers else {}
+    memory, cpu = str(limits.get("memory", "")), str(limits.get("cpu", ""))
+    m = re.fullmatch(r"(\d+)(k|M|G|Ki|Mi|Gi)?", memory)
+    c = re.fullmatch(r"(\d+(?:\.\d+)?)(m)?", cpu)
+    if not m or not c:
+        die(f"{manifest}: the shop container needs CPU and memory limits (got cpu {cpu!r}, memory {memory!r})")
+    millicores = float(c.group(1)) * (1 if c.group(2) else 1000)
+    print(f"-XX:MaxRAM={int(m.group(1)) * QUANTITY_FACTORS[m.group(2) or '']}")
+    print(f"-XX:ActiveProcessorCount={max(1, -(-int(millicores) // 1000))}")
 
 
 # HotSpot's thread names (/proc/PID/task/TID/comm, cut to 15 characters): the java launcher runs the application's
@@ -486,7 +515,7 @@ def main():
     if len(sys.argv) < 2:
         die("usage: see the module docstring")
     cmd, args = sys.argv[1], sys.argv[2:]
-    commands = {"entrypoint-flags": (entrypoint_flags, 1), "wrk-line": (wrk_line, 10),
+    commands = {"entrypoint-flags": (entrypoint_flags, 1), "pod-jvm-flags": (pod_jvm_flags, 1), "wrk-line": (wrk_line, 10),
                 "thread-ticks": (lambda pid: print(json.dumps(thread_ticks(pid))), 1),
                 "pgbench-line": (pgbench_line, 3), "report": (report, 14), "thread-cpu": (thread_cpu, 2)}
     if cmd == "warm-up" and len(args) in (2, 3):

@@ -144,8 +144,58 @@ class MeasurementsRunTheImagesJvm(unittest.TestCase):
             out = subprocess.run(["bash", "-c", script, "-", str(app), d], cwd=ROOT, capture_output=True, text=True,
                                  env={**os.environ, "IMAGE_JAVA": str(java)})
             self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
-            self.assertEqual(out.stdout.splitlines(), [str(java), f"@{app}/jvm.options -XX:AOTCache={app}/app.aot"])
+            pod = subprocess.run([sys.executable, str(ROOT / "src/test/scripts/bench-report.py"), "pod-jvm-flags",
+                                  str(ROOT / "k8s/base/app/shop.yaml")], capture_output=True, text=True, check=True)
+            self.assertEqual(out.stdout.splitlines(), [str(java), f"@{app}/jvm.options -XX:AOTCache={app}/app.aot "
+                                                       + " ".join(pod.stdout.split())],
+                             "make bench and make capacity run the image's flags plus the pod's limits (image-jvm.sh)")
             self.assertTrue(app.joinpath("jvm.options").is_file(), "jvm.options goes next to the jar, as in the image")
+
+    def test_jvm_options_name_the_collector(self):
+        # Ergonomics picks the collector from the memory the JVM sees (Serial in a 768Mi pod, G1 on a bigger
+        # machine) and -XX:MaxRAM does not change that pick: only a collector named in jvm.options makes the image
+        # build's training run and make bench / make capacity run the pod's collector.
+        lines = (ROOT / "src/main/docker/jvm.options").read_text(encoding="utf-8").splitlines()
+        collectors = [line for line in lines if re.fullmatch(r"-XX:\+Use\w+GC", line.strip())]
+        self.assertEqual(len(collectors), 1, f"jvm.options must name exactly one collector, names {collectors}")
+
+    def test_pod_jvm_flags_are_the_shop_containers_limits(self):
+        manifest = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - name: sidecar
+          resources: {limits: {cpu: "4", memory: 1Gi}}
+        - name: shop
+          resources: {limits: {cpu: %s, memory: %s}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: shop}
+"""
+        cases = ((("1500m", "768Mi"), ["-XX:MaxRAM=805306368", "-XX:ActiveProcessorCount=2"]),
+                 (("1", "1Gi"), ["-XX:MaxRAM=1073741824", "-XX:ActiveProcessorCount=1"]),
+                 (("250m", "800M"), ["-XX:MaxRAM=800000000", "-XX:ActiveProcessorCount=1"]),
+                 (("2.5", "512Mi"), ["-XX:MaxRAM=536870912", "-XX:ActiveProcessorCount=3"]))
+        for (cpu, memory), want in cases:
+            with self.subTest(cpu=cpu, memory=memory), tempfile.TemporaryDirectory() as d:
+                path = pathlib.Path(d, "shop.yaml")
+                path.write_text(manifest % (cpu, memory))
+                out = subprocess.run([sys.executable, str(ROOT / "src/test/scripts/bench-report.py"), "pod-jvm-flags",
+                                      str(path)], capture_output=True, text=True)
+                self.assertEqual(out.returncode, 0, out.stderr)
+                # HotSpot counts a CPU limit as its quota rounded up: 1500m is 2 processors.
+                self.assertEqual(out.stdout.split(), want)
+        with tempfile.TemporaryDirectory() as d:
+            path = pathlib.Path(d, "shop.yaml")
+            path.write_text(manifest.replace("limits: {cpu: %s, memory: %s}", "requests: {cpu: 1}"))
+            out = subprocess.run([sys.executable, str(ROOT / "src/test/scripts/bench-report.py"), "pod-jvm-flags",
+                                  str(path)], capture_output=True, text=True)
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn("the shop container needs CPU and memory limits", out.stderr)
 
     def test_image_jvm_retrains_a_cache_trained_with_other_flags_or_another_jdk(self):
         major = re.search(r"^JRE_IMAGE=[^:]+:(\d+)", (ROOT / "compose/.env").read_text(encoding="utf-8"), re.M).group(1)

@@ -2,7 +2,8 @@
 # Sourced, not run: the JVM of the container image for a service started here (make bench, make capacity), so the
 # figures are those of what ships. Sets IMAGE_JAVA (the JDK major of JRE_IMAGE in compose/.env, found under
 # /usr/lib/jvm unless IMAGE_JAVA is set), IMAGE_FLAGS (the flags between "java" and "-jar" in the Dockerfile's
-# ENTRYPOINT, /deployments mapped to APP) and exports JAVA and JAVA_OPTS for local-service.sh; copies jvm.options
+# ENTRYPOINT, /deployments mapped to APP) and exports JAVA and JAVA_OPTS (those flags and the pod's memory and CPU
+# limits as -XX:MaxRAM and -XX:ActiveProcessorCount) for local-service.sh; copies jvm.options
 # next to the jar as the image does and trains the AOT cache the way the image build does (aot-train.sh), again
 # when the jar is newer than the cache or jvm.options or the JDK changed. Needs APP (target/quarkus-app), SCRIPTS
 # (src/test/scripts), OUT (where the training log goes) and die(). Bash reference: https://www.gnu.org/software/bash/manual/bash.html#Bourne-Shell-Builtins
@@ -22,7 +23,12 @@ app_abs=$(cd "$APP" && pwd)
 # The flags between "java" and "-jar" in the ENTRYPOINT, with /deployments (the image's app folder) mapped to ours.
 mapfile -t IMAGE_FLAGS < <(python3 "$SCRIPTS/bench-report.py" entrypoint-flags src/main/docker/Dockerfile | sed "s#/deployments#$app_abs#g")
 [ "${#IMAGE_FLAGS[@]}" -gt 0 ] || die "no JVM flags found in the Dockerfile's ENTRYPOINT"
-export JAVA=$IMAGE_JAVA JAVA_OPTS="${IMAGE_FLAGS[*]}"
+# A pod's JVM sizes its heap and counts its processors from the container's limits; one started here would see
+# the whole machine (an 18 GB heap on a 24 GB one, every core of a laptop). The shop container's limits, as flags
+# (bench-report.py pod-jvm-flags; loadtest/README.md, "JVM flags of the image").
+mapfile -t POD_FLAGS < <(python3 "$SCRIPTS/bench-report.py" pod-jvm-flags k8s/base/app/shop.yaml)
+[ "${#POD_FLAGS[@]}" -eq 2 ] || die "no pod limits read from k8s/base/app/shop.yaml"
+export JAVA=$IMAGE_JAVA JAVA_OPTS="${IMAGE_FLAGS[*]} ${POD_FLAGS[*]}"
 
 # The AOT cache, trained the way the image build trains it; redone when the jar is newer than the cache, and when
 # jvm.options or the JDK differ from those it was trained with (recorded next to it in app.aot.trained-with): a
