@@ -3,6 +3,7 @@ package dev.shopwatch.order;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.shopwatch.support.CountedStatements;
 import dev.shopwatch.support.PlainDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -84,6 +85,28 @@ class OrderRepositoryTest {
         OrderRepository.Outcome outcome = orders.place(quantities(known, 1, -2, 1, -1, 1));
         assertThat(outcome).isEqualTo(new OrderRepository.Outcome.UnknownProducts(List.of(-2L, -1L)));
         assertThat(stock(known)).isEqualTo(4);
+    }
+
+    @Test
+    void anUnknownProductIsNamedEvenWhenAnEarlierLineLacksStock() throws Exception {
+        long scarce = product(100, 1);
+        OrderRepository.Outcome outcome = orders.place(quantities(scarce, 2, Long.MAX_VALUE, 1));
+        assertThat(outcome).isEqualTo(new OrderRepository.Outcome.UnknownProducts(List.of(Long.MAX_VALUE)));
+        assertThat(stock(scarce)).isEqualTo(1);
+    }
+
+    @Test
+    void anOrderThatCanBePlacedAsksNothingButItsWrites() throws Exception {
+        long lamp = product(100, 5);
+        long mug = product(200, 5);
+        CountedStatements statements = new CountedStatements(db);
+        OrderRepository counted = new OrderRepository(statements.dataSource());
+        placed(counted.place(quantities(lamp, 1, mug, 2)));
+        // The decrement (one statement, run per line), the order and its lines (one batch): no look-up of which
+        // products exist.
+        assertThat(statements.take()).as("statements to place an order").isEqualTo(3);
+        assertThat(counted.place(quantities(lamp, 9))).isEqualTo(new OrderRepository.Outcome.InsufficientStock(lamp, 9));
+        assertThat(statements.take()).as("statements to refuse one for stock: the decrement, then the look-up").isEqualTo(2);
     }
 
     @Test

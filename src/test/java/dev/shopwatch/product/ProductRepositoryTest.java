@@ -6,17 +6,13 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.shopwatch.platform.DataAccessException;
 import dev.shopwatch.problem.ProblemException;
 import dev.shopwatch.problem.ProblemType;
+import dev.shopwatch.support.CountedStatements;
 import dev.shopwatch.support.PlainDatabase;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicInteger;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -124,46 +120,18 @@ class ProductRepositoryTest {
     @Test
     void aSearchReadsItsPageAndItsTotalInOneStatement() {
         List<Long> ids = List.of(create("a").id(), create("b").id(), create("c").id(), create("d").id(), create("e").id());
-        AtomicInteger statements = new AtomicInteger();
-        ProductRepository counted = new ProductRepository(countingStatements(PlainDatabase.dataSource(), statements));
+        CountedStatements statements = new CountedStatements(PlainDatabase.dataSource());
+        ProductRepository counted = new ProductRepository(statements.dataSource());
         // A full page, a later full page and the partial last page: each one statement, with the exact total.
         for (int page = 0; page < 3; page++) {
-            statements.set(0);
             Page<Product> p = counted.list(page, 2, token);
             assertThat(p.items()).extracting(Product::id).containsExactlyElementsOf(ids.subList(2 * page, Math.min(5, 2 * page + 2)));
             assertThat(p.total()).as("total of page %d", page).isEqualTo(5);
-            assertThat(statements).as("statements for page %d of a search", page).hasValue(1);
+            assertThat(statements.take()).as("statements for page %d of a search", page).isEqualTo(1);
         }
         // A term too short for a trigram (its own filter, SCAN_FILTER): one statement too.
-        statements.set(0);
         assertThat(counted.list(0, 1, "-").total()).isGreaterThanOrEqualTo(5);
-        assertThat(statements).as("statements for a short term's page").hasValue(1);
-    }
-
-    /** The data source with every statement its connections prepare or create counted. */
-    private static DataSource countingStatements(DataSource dataSource, AtomicInteger statements) {
-        return (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(), new Class<?>[] {DataSource.class},
-                (proxy, method, args) -> {
-                    Object result = invoke(method, dataSource, args);
-                    if (!(result instanceof Connection connection)) {
-                        return result;
-                    }
-                    return Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
-                            (p, m, a) -> {
-                                if (m.getName().startsWith("prepare") || m.getName().equals("createStatement")) {
-                                    statements.incrementAndGet();
-                                }
-                                return invoke(m, connection, a);
-                            });
-                });
-    }
-
-    private static Object invoke(Method method, Object target, Object[] args) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
+        assertThat(statements.take()).as("statements for a short term's page").isEqualTo(1);
     }
 
     @Test
