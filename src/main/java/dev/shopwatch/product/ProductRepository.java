@@ -30,8 +30,10 @@ public class ProductRepository {
      * matches: the table is read once, which finds the page and counts the matches.
      */
     static final String SCAN_FILTER = " WHERE (name || '') ILIKE ? ESCAPE '\\' OR (sku || '') ILIKE ? ESCAPE '\\'";
-    /** The column of a search's page that holds the number of all its matches ({@link #pageSql}). */
+    /** The column of a page's rows that holds the total: every product, or every match of a search ({@link #pageSql}). */
     static final String TOTAL = "total_matches";
+    /** The number of products, kept in one row by the triggers of migration V4 (what count(*) would say). */
+    static final String PRODUCT_COUNT = "SELECT products FROM product_count";
     private static final String UNIQUE_VIOLATION = "23505";
     private static final String STRING_TOO_LONG = "22001";
 
@@ -68,10 +70,8 @@ public class ProductRepository {
 
     /**
      * Products ordered by id; {@code q} matches a case-insensitive substring of the name or the SKU (served by the
-     * trigram indexes of migration V2). A search reads its page and the number of all matches in one statement (one
-     * pass over the matches: {@link #pageSql}); only a page past the last match, which has no row to carry the number,
-     * counts again. Without a search the page is read first: when it is neither empty nor full, it holds the last
-     * products, so the total is known without counting; only otherwise is the table counted.
+     * trigram indexes of migration V2). Every page is one statement whose rows also carry the total
+     * ({@link #pageSql}); only a page past the end, which has no row to carry it, asks for the total again.
      */
     public Page<Product> list(int page, int size, String q) {
         String filter = "";
@@ -91,19 +91,14 @@ public class ProductRepository {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         items.add(map(rs));
-                        if (pattern != null) {
-                            matches = rs.getLong(TOTAL);
-                        }
+                        matches = rs.getLong(TOTAL);
                     }
                 }
             }
-            if (matches >= 0) {
-                return new Page<>(items, page, size, matches);
+            if (matches >= 0 || offset == 0) {
+                return new Page<>(items, page, size, Math.max(matches, 0));
             }
-            if (!items.isEmpty() && items.size() < size || items.isEmpty() && offset == 0) {
-                return new Page<>(items, page, size, offset + items.size());
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM product" + filter)) {
+            try (PreparedStatement ps = c.prepareStatement(filter.isEmpty() ? PRODUCT_COUNT : "SELECT count(*) FROM product" + filter)) {
                 bindPattern(ps, pattern);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
@@ -146,11 +141,12 @@ public class ProductRepository {
      * collected first (MATERIALIZED: through the trigram indexes) and then ordered; left to itself the planner walks
      * the primary key in id order and filters every row, expecting an early match that a selective term does not
      * give, which reads the whole table. Without a filter the primary key is walked and the walk stops when the page
-     * is full.
+     * is full; the total is the number of products kept by migration V4's triggers, read once per statement (an
+     * uncorrelated subquery), not a count(*) of the whole table, which grew with the catalog.
      */
     static String pageSql(String filter) {
         if (filter.isEmpty()) {
-            return "SELECT " + COLUMNS + " FROM product ORDER BY id LIMIT ? OFFSET ?";
+            return "SELECT " + COLUMNS + ", (" + PRODUCT_COUNT + ") AS " + TOTAL + " FROM product ORDER BY id LIMIT ? OFFSET ?";
         }
         String counted = COLUMNS + ", count(*) OVER () AS " + TOTAL;
         if (!filter.equals(SEARCH_FILTER)) {

@@ -135,6 +135,60 @@ class ProductRepositoryTest {
     }
 
     @Test
+    void aListWithoutASearchReadsItsPageAndTheNumberOfProductsInOneStatement() throws Exception {
+        create("one");
+        create("two");
+        CountedStatements statements = new CountedStatements(PlainDatabase.dataSource());
+        ProductRepository counted = new ProductRepository(statements.dataSource());
+        long before = countAll();
+        Page<Product> page = counted.list(0, 1, null);
+        assertThat(statements.take()).as("statements for a full page without a search").isEqualTo(1);
+        assertThat(page.items()).hasSize(1);
+        // Another JVM (PIT's second minion) may add rows meanwhile: the total lies between two counts.
+        assertThat(page.total()).isBetween(before, countAll());
+        Page<Product> beyond = counted.list(Integer.MAX_VALUE / 2, 2, null);
+        assertThat(beyond.items()).isEmpty();
+        assertThat(beyond.total()).as("an empty page after the last still counts the products").isBetween(before, countAll());
+    }
+
+    @Test
+    void theNumberOfProductsFollowsInsertsDeletesAndTruncate() throws Exception {
+        try (Connection c = PlainDatabase.dataSource().getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                // Inside one transaction, so no other writer moves either figure; rolled back at the end.
+                s.execute("LOCK TABLE product IN SHARE ROW EXCLUSIVE MODE");
+                assertThat(kept(s)).as("after the migration").isEqualTo(counted(s));
+                s.execute("INSERT INTO product (sku, name, price_cents, stock) SELECT '" + token + "-' || g, 'n', 1, 1"
+                        + " FROM generate_series(1, 3) g");
+                assertThat(kept(s)).as("after inserting three in one statement").isEqualTo(counted(s));
+                s.execute("DELETE FROM product WHERE sku IN ('" + token + "-1', '" + token + "-2')");
+                assertThat(kept(s)).as("after deleting two in one statement").isEqualTo(counted(s));
+                s.execute("DELETE FROM product WHERE sku = 'no-such-" + token + "'");
+                assertThat(kept(s)).as("after deleting none").isEqualTo(counted(s));
+                s.execute("TRUNCATE product");
+                assertThat(kept(s)).as("after truncate").isZero();
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
+    private static long kept(Statement s) throws Exception {
+        try (ResultSet rs = s.executeQuery(ProductRepository.PRODUCT_COUNT)) {
+            assertThat(rs.next()).as("the row of product_count").isTrue();
+            return rs.getLong(1);
+        }
+    }
+
+    private static long counted(Statement s) throws Exception {
+        try (ResultSet rs = s.executeQuery("SELECT count(*) FROM product")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
     void searchIsCaseInsensitiveOverNameAndSkuAndTrimmed() {
         Product byName = products.create(new ProductRequest("SKU-" + UUID.randomUUID(), "Blue " + token.toUpperCase() + " mug", null, 1L, 1));
         Product bySku = products.create(new ProductRequest(token + "-sku", "Unrelated name", null, 1L, 1));
