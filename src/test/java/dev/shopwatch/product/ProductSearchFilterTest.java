@@ -39,7 +39,7 @@ class ProductSearchFilterTest {
                 .startsWith("WITH matches AS MATERIALIZED").contains(ProductRepository.SEARCH_FILTER);
         assertThat(ProductRepository.pageSql(ProductRepository.SCAN_FILTER))
                 .doesNotContain("MATERIALIZED").contains(ProductRepository.SCAN_FILTER + " ORDER BY id LIMIT");
-        assertThat(ProductRepository.pageSql("")).isEqualTo("SELECT " + ProductRepository.COLUMNS
-                + " FROM product ORDER BY id LIMIT ? OFFSET ?");
+        assertThat(ProductRepository.pageSql("")).isEqualTo("SELECT " + ProductRepository.COLUMNS + ", ("
+                + ProductRepository.PRODUCT_COUNT + ") AS " + ProductRepository.TOTAL + " FROM product ORDER BY id LIMIT ? OFFSET ?");
     }
 }
