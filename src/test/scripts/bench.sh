@@ -278,4 +278,4 @@ kill "$sink"; wait "$sink" 2>/dev/null || true; sink=""
 WARMUP_REQUESTS=$WARMUP_REQUESTS JIT_QUIET=$JIT_QUIET PAUSE_MS=$PAUSE_MS SAT_DURATION=$SAT_DURATION \
   python3 "$SCRIPTS/bench-report.py" report "$RAW" "$OUT/summary.json" \
   "$(nproc)" "$CONNECTIONS" "$THREADS" "$DURATION" "$WARMUP" "$ROUNDS" "$SEARCH_ROWS" "$search_term" "$search_matches" \
-  "$("$IMAGE_JAVA" -version 2>&1 | head -n 1)" "${IMAGE_FLAGS[*]}" "$(cat /proc/loadavg)"
+  "$("$IMAGE_JAVA" -version 2>&1 | head -n 1)" "$JAVA_OPTS" "$(cat /proc/loadavg)"
